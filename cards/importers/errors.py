@@ -1,0 +1,25 @@
+from dataclasses import dataclass, field
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported; the message names the line or row."""
+
+    def __init__(self, message: str, *, line: int | None = None, kind: str = "line"):
+        self.line = line
+        self.kind = kind
+        super().__init__(f"{kind} {line}: {message}" if line is not None else message)
+
+
+@dataclass
+class ParsedCard:
+    question: str
+    answer: str
+    external_id: str = ""
+    tags: str = ""
+    line: int = 0  # where the card starts in the file, for messages
+
+
+@dataclass
+class ParsedDeck:
+    title: str
+    cards: list[ParsedCard] = field(default_factory=list)

@@ -1,0 +1,248 @@
+"""Content (Deck, Card) is shared; scheduling (MemoryState, ReviewLog, StudySettings) is per
+user."""
+
+import fsrs_rs_python
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cards.markdown import render_markdown
+
+
+def default_learning_steps():
+    return [60, 600]
+
+
+def default_relearning_steps():
+    return [600]
+
+
+def default_fsrs_parameters():
+    return list(fsrs_rs_python.DEFAULT_PARAMETERS)
+
+
+class DeckQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Decks a user may see and study: their own and every public deck."""
+        return self.filter(Q(owner=user) | Q(is_public=True))
+
+    def editable_by(self, user):
+        if user.is_staff:
+            return self.all()
+        return self.filter(owner=user)
+
+    def with_card_counts(self):
+        return self.annotate(
+            card_count=Count("cards", distinct=True),
+            needs_answer_count=Count("cards", filter=Q(cards__answer=""), distinct=True),
+        )
+
+
+class Deck(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="decks",
+        null=True,
+        blank=True,
+        help_text="Empty for a site deck curated by staff.",
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_public = models.BooleanField(default=False, help_text="Every user can study a public deck.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="deck_unique_name_per_owner"),
+        ]
+        indexes = [models.Index(fields=["is_public", "name"], name="deck_public_name")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("deck_detail", args=[self.pk])
+
+    def can_edit(self, user) -> bool:
+        return user.is_staff or (self.owner_id is not None and self.owner_id == user.pk)
+
+
+class CardQuerySet(models.QuerySet):
+    def needing_answer(self):
+        return self.filter(answer="")
+
+    def answered(self):
+        return self.exclude(answer="")
+
+    def studyable(self):
+        """Cards that may enter a queue: answered and not suspended."""
+        return self.exclude(answer="").filter(suspended=False)
+
+
+class Card(models.Model):
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="cards")
+    question = models.TextField()
+    answer = models.TextField(blank=True, help_text="Blank means the card still needs an answer.")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the deck.")
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The card's id in the file it was imported from."
+    )
+    tags = models.CharField(max_length=500, blank=True)
+    suspended = models.BooleanField(default=False, help_text="A suspended card is never queued.")
+    question_html = models.TextField(blank=True, editable=False)
+    answer_html = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deck_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deck", "external_id"],
+                condition=~Q(external_id=""),
+                name="card_unique_external_id_per_deck",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["deck", "position"], name="card_deck_position"),
+        ]
+
+    def __str__(self):
+        return self.question[:80]
+
+    def save(self, *args, **kwargs):
+        self.question = self.question.strip()
+        self.answer = self.answer.strip()
+        self.render()
+        if kwargs.get("update_fields") is not None:
+            fields = set(kwargs["update_fields"])
+            if fields & {"question", "answer"}:
+                fields |= {"question_html", "answer_html", "updated_at"}
+            kwargs["update_fields"] = fields
+        super().save(*args, **kwargs)
+
+    @property
+    def needs_answer(self) -> bool:
+        return not self.answer.strip()
+
+    def render(self):
+        """Render the Markdown once per revision; pages show the stored HTML."""
+        self.question_html = render_markdown(self.question)
+        self.answer_html = render_markdown(self.answer)
+
+
+# The values of cards.scheduling.State, which stays free of Django.
+STATE_CHOICES = [(0, "New"), (1, "Learning"), (2, "Review"), (3, "Relearning")]
+
+
+class MemoryStateQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class MemoryState(models.Model):
+    """One user's FSRS memory of one card; created at the first review."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="memory_states")
+    # Denormalised from card.deck so the per-deck queue is one index range scan.
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="+")
+    state = models.PositiveSmallIntegerField(choices=STATE_CHOICES)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField()
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    # Bumped by every review and undo; a review token names the version it was shown at.
+    version = models.PositiveIntegerField(default=0)
+
+    objects = MemoryStateQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "card"], name="memory_unique_user_card"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "due"], name="memory_user_due"),
+            models.Index(fields=["user", "deck", "due"], name="memory_user_deck_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · card {self.card_id} · {self.get_state_display()}"
+
+
+class ReviewLog(models.Model):
+    """Append-only history of reviews: enough to undo one and to replay them all."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField(help_text="The rating as the user gave it.")
+    rating_scale = models.CharField(max_length=4, default="five")
+    grade = models.PositiveSmallIntegerField(help_text="The FSRS grade: 1 Again … 4 Easy.")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    review_token = models.CharField(max_length=64, blank=True)
+    # State before the review, for undo and for statistics by state.
+    state_before = models.PositiveSmallIntegerField()
+    before = models.JSONField(default=dict, help_text="The full memory state before, for undo.")
+    elapsed_days = models.IntegerField(default=0)
+    retrievability = models.FloatField(null=True, blank=True, help_text="Predicted recall.")
+    # State after the review.
+    state_after = models.PositiveSmallIntegerField()
+    stability_after = models.FloatField(null=True, blank=True)
+    difficulty_after = models.FloatField(null=True, blank=True)
+    due_after = models.DateTimeField()
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "review_token"],
+                condition=~Q(review_token=""),
+                name="reviewlog_unique_token",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
+            models.Index(fields=["user", "card", "reviewed_at"], name="reviewlog_user_card_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} rated card {self.card_id} {self.rating} at {self.reviewed_at:%Y-%m-%d}"
+
+
+class StudySettings(models.Model):
+    RATING_SCALES = [("five", "1–5: How well did you know this?"), ("four", "Again/Hard/Good/Easy")]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings"
+    )
+    desired_retention = models.FloatField(default=0.9)
+    new_cards_per_day = models.PositiveIntegerField(default=20)
+    reviews_per_day = models.PositiveIntegerField(default=200)
+    learning_steps = models.JSONField(default=default_learning_steps, help_text="In seconds.")
+    relearning_steps = models.JSONField(default=default_relearning_steps, help_text="In seconds.")
+    timezone = models.CharField(max_length=64, default="UTC")
+    day_start_hour = models.PositiveSmallIntegerField(default=4)
+    maximum_interval = models.PositiveIntegerField(default=36500)
+    rating_scale = models.CharField(max_length=4, choices=RATING_SCALES, default="five")
+    fsrs_parameters = models.JSONField(default=default_fsrs_parameters)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "study settings"
+
+    def __str__(self):
+        return f"Study settings of {self.user}"

@@ -1,0 +1,27 @@
+"""Access helpers: every view fetches objects through these, so another user's private data is a
+404 everywhere by construction."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from cards.models import Card, Deck
+
+
+def get_deck_for_user(request, deck_id) -> Deck:
+    """A deck the user may see: their own or a public one."""
+    return get_object_or_404(Deck.objects.visible_to(request.user), pk=deck_id)
+
+
+def get_deck_for_editor(request, deck_id) -> Deck:
+    """A deck the user may change. Someone who can see but not edit it gets a 404 as well."""
+    deck = get_deck_for_user(request, deck_id)
+    if not deck.can_edit(request.user):
+        raise Http404("You cannot edit this deck")
+    return deck
+
+
+def get_card_for_user(request, card_id) -> Card:
+    visible = Deck.objects.visible_to(request.user)
+    return get_object_or_404(
+        Card.objects.select_related("deck").filter(deck__in=visible), pk=card_id
+    )

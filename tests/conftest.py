@@ -1,0 +1,64 @@
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_SEED = ROOT.parent / "shared" / "seeds" / "generative-ai-flashcards.txt"
+REPO_SEED = ROOT / "fixtures" / "generative-ai-flashcards.txt"
+PASSWORD = "correct-horse-battery-9"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Tests speak plain HTTP to the test client and serve static files from the source folders.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STATIC_ROOT = tempfile.mkdtemp(prefix="studyapp-static-")
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    """The real seed export: shared/ beside the checkout, else the copy the repo ships."""
+    return SHARED_SEED if SHARED_SEED.exists() else REPO_SEED
+
+
+def make_user(username, **extra):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username, f"{username}@example.com", PASSWORD, **extra
+    )
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("carol", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other):
+    client.force_login(other)
+    return client

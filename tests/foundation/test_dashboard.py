@@ -1,0 +1,70 @@
+import pytest
+
+from cards.models import Card, Deck
+
+
+@pytest.fixture
+def private_deck(owner):
+    deck = Deck.objects.create(owner=owner, name="Alice's secrets")
+    Card.objects.create(deck=deck, question="Hidden?", answer="Yes", position=1)
+    Card.objects.create(deck=deck, question="Blank?", answer="", position=2)
+    return deck
+
+
+@pytest.fixture
+def public_deck(other):
+    deck = Deck.objects.create(owner=other, name="Bob's shared deck", is_public=True)
+    Card.objects.create(deck=deck, question="Shared?", answer="Yes", position=1)
+    return deck
+
+
+def test_it_lists_own_and_public_decks_with_counts(owner_client, private_deck, public_deck):
+    response = owner_client.get("/")
+
+    assert response.status_code == 200
+    assert [d.name for d in response.context["own_decks"]] == ["Alice's secrets"]
+    assert [d.name for d in response.context["public_decks"]] == ["Bob's shared deck"]
+    own = response.context["own_decks"][0]
+    assert (own.card_count, own.needs_answer_count) == (2, 1)
+
+
+def test_another_users_private_deck_is_invisible(other_client, private_deck):
+    response = other_client.get("/")
+    assert "Alice&#x27;s secrets" not in response.content.decode()
+    assert private_deck not in response.context["own_decks"] + response.context["public_decks"]
+
+
+def test_another_users_private_deck_is_a_404(other_client, private_deck):
+    assert other_client.get(f"/decks/{private_deck.pk}/").status_code == 404
+
+
+def test_a_public_deck_is_visible_to_everyone(owner_client, public_deck):
+    response = owner_client.get(f"/decks/{public_deck.pk}/")
+    assert response.status_code == 200
+    assert "Shared?" in response.content.decode()
+
+
+def test_the_deck_page_filters_cards_needing_an_answer(owner_client, private_deck):
+    response = owner_client.get(f"/decks/{private_deck.pk}/?show=missing")
+    assert [c.question for c in response.context["cards"]] == ["Blank?"]
+
+
+def test_dashboard_rejects_post(owner_client):
+    assert owner_client.post("/").status_code == 405
+
+
+def test_dashboard_query_count_does_not_grow_with_decks(
+    owner_client, owner, django_assert_num_queries
+):
+    def add_decks(n):
+        for i in range(n):
+            deck = Deck.objects.create(owner=owner, name=f"Deck {Deck.objects.count()} {i}")
+            Card.objects.create(deck=deck, question="Q?", answer="A", position=1)
+
+    add_decks(2)
+    # Expect 3 queries: session, user, decks with their counts
+    with django_assert_num_queries(3):
+        owner_client.get("/")
+    add_decks(30)
+    with django_assert_num_queries(3):
+        owner_client.get("/")
