@@ -176,6 +176,11 @@ class MemoryState(models.Model):
         indexes = [
             models.Index(fields=["user", "due"], name="memory_user_due"),
             models.Index(fields=["user", "deck", "due"], name="memory_user_deck_due"),
+            # The queue asks "first learning/review card by due date" per state.
+            models.Index(fields=["user", "state", "due"], name="memory_user_state_due"),
+            models.Index(
+                fields=["user", "deck", "state", "due"], name="memory_user_deck_state_due"
+            ),
         ]
 
     def __str__(self):
