@@ -251,3 +251,39 @@ class StudySettings(models.Model):
 
     def __str__(self):
         return f"Study settings of {self.user}"
+
+
+class OptimizerRun(models.Model):
+    """One fit of a user's FSRS parameters started from the settings page; the page polls it."""
+
+    RUNNING, DONE, FAILED = "running", "done", "failed"
+    STATUSES = [(RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="optimizer_runs"
+    )
+    status = models.CharField(max_length=8, choices=STATUSES, default=RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    reviews = models.PositiveIntegerField(default=0, help_text="Training items used.")
+    log_loss_before = models.FloatField(null=True, blank=True)
+    rmse_before = models.FloatField(null=True, blank=True)
+    log_loss_after = models.FloatField(null=True, blank=True)
+    rmse_after = models.FloatField(null=True, blank=True)
+    improved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # One running fit per user, enforced by the database across processes.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="running"),
+                name="optimizerrun_one_running_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-started_at"], name="optimizerrun_user_started")]
+
+    def __str__(self):
+        return f"Optimizer run of {self.user} ({self.status})"

@@ -1,0 +1,1 @@
+"""Forms: they validate and clean; views assign the cleaned data."""
