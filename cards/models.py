@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cards.markdown import render_markdown
+from cards.scheduling.policy import State
 
 
 def default_learning_steps():
@@ -140,8 +141,7 @@ class Card(models.Model):
         self.answer_html = render_markdown(self.answer)
 
 
-# The values of cards.scheduling.State, which stays free of Django.
-STATE_CHOICES = [(0, "New"), (1, "Learning"), (2, "Review"), (3, "Relearning")]
+STATE_CHOICES = [(state.value, state.name.title()) for state in State]
 
 
 class MemoryStateQuerySet(models.QuerySet):
