@@ -1,0 +1,153 @@
+"""Staff curation of shared decks: answering blank cards, moving cards, finding and merging
+near-duplicate questions. Content changes here never reset anyone's schedule."""
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from itertools import groupby
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from cards.models import Card, Deck, MemoryState, ReviewLog
+
+DUPLICATE_RATIO = 0.85
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class CurationError(ValueError):
+    """A curation step that cannot be done; the message says which card and why."""
+
+
+def answer_card(card: Card, answer: str) -> Card:
+    """Give a card its answer. Memory states stay as they are: a blank card had none, so it
+    joins every learner's new-card queue by itself."""
+    card.answer = answer
+    card.save(update_fields=["answer"])
+    return card
+
+
+def set_suspended(cards, suspended: bool) -> int:
+    return cards.update(suspended=suspended, updated_at=timezone.now())
+
+
+def move_cards(card_ids, target: Deck) -> int:
+    """Move cards to the end of another deck, with the deck copied onto their memory states and
+    review logs (denormalised there for the queue's indexes). All or nothing."""
+    with transaction.atomic():
+        cards = list(Card.objects.select_for_update().filter(pk__in=card_ids).order_by(*Card._meta.ordering))
+        moving = [card for card in cards if card.deck_id != target.pk]
+        taken = set(
+            target.cards.exclude(external_id="").values_list("external_id", flat=True)
+        )
+        clash = [card for card in moving if card.external_id and card.external_id in taken]
+        if clash:
+            names = ", ".join(f"“{card}” (id {card.external_id})" for card in clash[:3])
+            raise CurationError(
+                f"{target.name} already has cards with the same import id as {names}; "
+                "nothing was moved"
+            )
+        position = target.cards.aggregate(last=Max("position"))["last"] or 0
+        for card in moving:
+            position += 1
+            card.deck = target
+            card.position = position
+        Card.objects.bulk_update(moving, ["deck", "position"])
+        ids = [card.pk for card in moving]
+        Card.objects.filter(pk__in=ids).update(updated_at=timezone.now())
+        MemoryState.objects.filter(card_id__in=ids).update(deck=target)
+        ReviewLog.objects.filter(card_id__in=ids).update(deck=target)
+    return len(moving)
+
+
+def normalise_question(text: str) -> str:
+    return _NOT_WORD.sub("", text.lower())
+
+
+@dataclass
+class DuplicatePair:
+    first: Card
+    second: Card
+    ratio: float
+
+
+def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair]:
+    """Pairs of cards in the same deck whose normalised questions are at least `ratio` alike.
+
+    Within a deck, cards are sorted by length and compared only with those close enough in
+    length to reach the ratio (2·matches / (a+b) ≥ r needs min/max ≥ r / (2 − r)), and the
+    cheap upper bounds of SequenceMatcher go first.
+    """
+    pairs = []
+    rows = cards.select_related("deck").order_by("deck_id", "position", "pk")
+    for _deck_id, group in groupby(rows, key=lambda card: card.deck_id):
+        items = sorted(((normalise_question(c.question), c) for c in group), key=lambda x: len(x[0]))
+        for i, (text_a, card_a) in enumerate(items):
+            matcher = SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(text_a)
+            for text_b, card_b in items[i + 1 :]:
+                if text_a and len(text_a) / max(len(text_b), 1) < ratio / (2 - ratio):
+                    break
+                matcher.set_seq1(text_b)
+                if matcher.real_quick_ratio() < ratio or matcher.quick_ratio() < ratio:
+                    continue
+                score = matcher.ratio()
+                if score >= ratio:
+                    first, second = sorted((card_a, card_b), key=lambda c: (c.position, c.pk))
+                    pairs.append(DuplicatePair(first, second, score))
+    pairs.sort(key=lambda p: (p.first.deck.name, p.first.position, p.first.pk, p.second.pk))
+    return pairs
+
+
+@dataclass
+class MergeResult:
+    kept: Card
+    removed_id: int
+    answer_filled: bool
+    users_moved: int
+    logs_moved: int
+
+
+def merge_cards(kept: Card, removed: Card) -> MergeResult:
+    """Merge `removed` into `kept` and delete it.
+
+    Every user's history of the kept card stays as it is. A user who studied only the removed
+    card keeps that history: their logs and memory state move to the kept card. (A user who
+    studied both keeps the kept card's history; the other card's goes with it.)
+    """
+    if kept.pk == removed.pk:
+        raise CurationError("a card cannot be merged into itself")
+    with transaction.atomic():
+        kept = Card.objects.select_for_update().get(pk=kept.pk)
+        removed = Card.objects.select_for_update().get(pk=removed.pk)
+        answer_filled = False
+        if kept.needs_answer and not removed.needs_answer:
+            kept.answer = removed.answer
+            kept.save(update_fields=["answer"])
+            answer_filled = True
+        has_state = MemoryState.objects.filter(card=kept).values("user_id")
+        moving_users = set(
+            ReviewLog.objects.filter(card=removed).exclude(user_id__in=has_state)
+            .values_list("user_id", flat=True)
+        ) | set(
+            MemoryState.objects.filter(card=removed).exclude(user_id__in=has_state)
+            .values_list("user_id", flat=True)
+        )
+        logs_moved = ReviewLog.objects.filter(card=removed, user_id__in=moving_users).update(
+            card=kept, deck=kept.deck_id
+        )
+        MemoryState.objects.filter(card=removed, user_id__in=moving_users).update(
+            card=kept, deck=kept.deck_id
+        )
+        removed_id = removed.pk
+        removed.delete()
+    return MergeResult(kept, removed_id, answer_filled, len(moving_users), logs_moved)
+
+
+def unanswered_cards(deck: Deck | None = None, exclude=()):
+    """Blank cards in deck order, for the "Fill missing answers" walk."""
+    cards = Card.objects.needing_answer().exclude(pk__in=list(exclude))
+    if deck is not None:
+        cards = cards.filter(deck=deck)
+    return cards.select_related("deck").order_by(F("deck__name"), "deck_id", "position", "pk")

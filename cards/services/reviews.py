@@ -1,0 +1,415 @@
+"""Recording, undoing and replaying reviews.
+
+A card shown to a user carries a one-time review token, signed with Django's signing framework:
+{card id, user id, the MemoryState version it was shown at, a random nonce}. The nonce is stored
+in ReviewLog.review_token, unique per user, so the database guarantees that a token is used at
+most once; the version check refuses an answer against a state that changed meanwhile (another
+tab answered first, or the review was undone).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from cards.models import Card, MemoryState, ReviewLog
+from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
+
+from .settings import get_study_settings, policy_for
+
+TOKEN_SALT = "studyapp.review"
+# Someone who leaves the card open for an afternoon did not think for an afternoon.
+MAX_DURATION_MS = 60 * 60 * 1000
+# The fields of a MemoryState that a review changes (everything but who, what and version).
+STATE_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+)
+
+
+class ReviewError(Exception):
+    """Base class of the errors record_review raises; the message is fit to show."""
+
+
+class InvalidReview(ReviewError):
+    """The request itself is wrong: a forged or garbled token, another user's token, a rating
+    outside the scale."""
+
+
+class StaleReview(ReviewError):
+    """The card's state changed since the token was issued (answered in another tab, undone)."""
+
+
+@dataclass
+class ReviewResult:
+    log: ReviewLog
+    memory: MemoryState
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Claim:
+    card_id: int
+    user_id: int
+    version: int
+    nonce: str
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+def issue_review_token(user, card, memory: MemoryState | None) -> str:
+    """A signed one-time token naming the card, the state version shown and a random nonce."""
+    version = memory.version if memory is not None else 0
+    payload = {"c": card.pk, "u": user.pk, "v": version, "n": secrets.token_urlsafe(12)}
+    return signing.dumps(payload, salt=TOKEN_SALT)
+
+
+def _read_token(user, token) -> _Claim:
+    if not isinstance(token, str) or not token:
+        raise InvalidReview("The review token is missing.")
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT)
+    except signing.BadSignature as exc:
+        raise InvalidReview("The review token is not valid (forged or garbled).") from exc
+    try:
+        claim = _Claim(payload["c"], payload["u"], payload["v"], payload["n"])
+    except (KeyError, TypeError) as exc:
+        raise InvalidReview("The review token is not valid (incomplete).") from exc
+    ints = (claim.card_id, claim.user_id, claim.version)
+    if not all(type(value) is int for value in ints) or not isinstance(claim.nonce, str):
+        raise InvalidReview("The review token is not valid (bad values).")
+    if not 0 < len(claim.nonce) <= ReviewLog._meta.get_field("review_token").max_length:
+        raise InvalidReview("The review token is not valid (bad nonce).")
+    if claim.user_id != user.pk:
+        raise InvalidReview("The review token belongs to another user.")
+    return claim
+
+
+# -- state snapshots ------------------------------------------------------------------------
+
+
+def card_state(memory: MemoryState | None) -> CardState:
+    """The pure-core view of a stored memory state (a new card when there is none)."""
+    if memory is None or memory.state == State.NEW:
+        return CardState.new()
+    return CardState(
+        state=State(memory.state),
+        step=memory.step,
+        stability=memory.stability,
+        difficulty=memory.difficulty,
+        due=memory.due,
+        last_review=memory.last_review,
+        reps=memory.reps,
+        lapses=memory.lapses,
+    )
+
+
+def _snapshot(memory: MemoryState | None) -> dict:
+    """Every field of the state before a review, as JSON, so that undo is exact."""
+    if memory is None:
+        return {"exists": False}
+    return {
+        "exists": True,
+        "state": memory.state,
+        "step": memory.step,
+        "stability": memory.stability,
+        "difficulty": memory.difficulty,
+        "due": memory.due.isoformat(),
+        "last_review": memory.last_review.isoformat() if memory.last_review else None,
+        "reps": memory.reps,
+        "lapses": memory.lapses,
+        "version": memory.version,
+    }
+
+
+def _restore(memory: MemoryState, snapshot: dict, when: datetime) -> None:
+    if not snapshot.get("exists"):
+        # The card was new: keep the row in state NEW so its version (and the refusal of the
+        # tokens issued before the undo) survives.
+        _apply_state(memory, CardState.new(), due=when)
+        return
+    memory.state = snapshot["state"]
+    memory.step = snapshot["step"]
+    memory.stability = snapshot["stability"]
+    memory.difficulty = snapshot["difficulty"]
+    memory.due = parse_datetime(snapshot["due"])
+    memory.last_review = parse_datetime(snapshot["last_review"] or "")
+    memory.reps = snapshot["reps"]
+    memory.lapses = snapshot["lapses"]
+
+
+def _apply_state(memory: MemoryState, state: CardState, due: datetime | None = None) -> None:
+    memory.state = int(state.state)
+    memory.step = state.step
+    memory.stability = state.stability
+    memory.difficulty = state.difficulty
+    memory.due = state.due or due
+    memory.last_review = state.last_review
+    memory.reps = state.reps
+    memory.lapses = state.lapses
+
+
+def _same_state(memory: MemoryState, state: CardState) -> bool:
+    return all(
+        getattr(memory, name) == (int(state.state) if name == "state" else getattr(state, name))
+        for name in STATE_FIELDS
+    )
+
+
+# -- recording ------------------------------------------------------------------------------
+
+
+def _clean_rating(rating, scale: str) -> tuple[int, Grade]:
+    if isinstance(rating, str) and rating.strip().isdigit():
+        rating = int(rating.strip())
+    try:
+        return rating, to_grade(rating, scale)
+    except ValueError as exc:
+        raise InvalidReview(f"Rating: {exc}.") from exc
+
+
+def _clean_duration(duration_ms) -> int:
+    try:
+        value = int(duration_ms or 0)
+    except (TypeError, ValueError) as exc:
+        raise InvalidReview(f"Duration: {duration_ms!r} is not a number of milliseconds.") from exc
+    return min(max(value, 0), MAX_DURATION_MS)
+
+
+def _already_recorded(user, claim: _Claim) -> ReviewResult | None:
+    log = ReviewLog.objects.filter(user=user, review_token=claim.nonce).first()
+    if log is None:
+        return None
+    memory = MemoryState.objects.filter(user=user, card_id=log.card_id).first()
+    return ReviewResult(log=log, memory=memory, created=False)
+
+
+def record_review(
+    user, token: str, rating: int, duration_ms: int = 0, now: datetime | None = None
+) -> ReviewResult:
+    """Apply one answer: append the ReviewLog and save the new state, in one transaction.
+
+    The same token again returns the recorded result with created=False and writes nothing.
+    Raises StaleReview if the card's state changed since the token was issued, InvalidReview
+    for a bad token or rating.
+    """
+    claim = _read_token(user, token)
+    settings = get_study_settings(user)
+    rating, grade = _clean_rating(rating, settings.rating_scale)
+    duration_ms = _clean_duration(duration_ms)
+    now = now or timezone.now()
+    done = _already_recorded(user, claim)
+    if done is not None:
+        return done
+    try:
+        with transaction.atomic():
+            return _record(user, claim, settings, rating, grade, duration_ms, now)
+    except IntegrityError:
+        # Another request used this token, or reviewed this new card, at the same moment.
+        done = _already_recorded(user, claim)
+        if done is not None:
+            return done
+        raise StaleReview("This card was answered meanwhile (in another tab?).") from None
+
+
+def _record(user, claim, settings, rating, grade, duration_ms, now) -> ReviewResult:
+    visible = Q(deck__owner=user) | Q(deck__is_public=True)
+    card = Card.objects.filter(visible, pk=claim.card_id).first()
+    if card is None:
+        raise InvalidReview("This card no longer exists or is no longer available to you.")
+    # PostgreSQL: waits for a concurrent review of this card. SQLite: the IMMEDIATE
+    # transaction already serialises writers.
+    memory = MemoryState.objects.select_for_update().filter(user=user, card=card).first()
+    # Re-check under the lock: a concurrent request with the same token may just have committed.
+    done = _already_recorded(user, claim)
+    if done is not None:
+        return done
+    version = memory.version if memory is not None else 0
+    if version != claim.version:
+        raise StaleReview("This card was answered meanwhile (in another tab?).")
+    before = card_state(memory)
+    try:
+        outcome = Scheduler(policy_for(settings)).review(
+            before, grade, now, fuzz_seed=f"{card.pk}:{before.reps}"
+        )
+    except ValueError as exc:
+        raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
+    snapshot = _snapshot(memory)
+    if memory is None:
+        memory = MemoryState(user=user, card=card)
+    memory.deck_id = card.deck_id
+    _apply_state(memory, outcome.after)
+    memory.version = version + 1
+    memory.save()
+    log = ReviewLog.objects.create(
+        user=user,
+        card=card,
+        deck_id=card.deck_id,
+        rating=rating,
+        rating_scale=settings.rating_scale,
+        grade=int(grade),
+        reviewed_at=now,
+        duration_ms=duration_ms,
+        review_token=claim.nonce,
+        state_before=int(before.state),
+        before=snapshot,
+        elapsed_days=outcome.elapsed_days,
+        retrievability=outcome.retrievability,
+        state_after=int(outcome.after.state),
+        stability_after=outcome.after.stability,
+        difficulty_after=outcome.after.difficulty,
+        due_after=outcome.after.due,
+    )
+    return ReviewResult(log=log, memory=memory, created=True)
+
+
+# -- undo -----------------------------------------------------------------------------------
+
+
+def undo_last_review(user, deck=None) -> ReviewLog | None:
+    """Undo the user's latest review (in `deck` if given): restore the exact previous state,
+    delete the log row and bump the state's version so tokens issued before go stale.
+
+    Returns the undone log (no longer saved) so the caller can show that card again.
+    """
+    logs = ReviewLog.objects.filter(user=user)
+    if deck is not None:
+        logs = logs.filter(deck=deck)
+    with transaction.atomic():
+        log = logs.order_by("-reviewed_at", "-pk").first()
+        if log is None:
+            return None
+        memory = (
+            MemoryState.objects.select_for_update().filter(user=user, card_id=log.card_id).first()
+        )
+        if not ReviewLog.objects.filter(pk=log.pk).delete()[0]:
+            return None  # a concurrent undo took it
+        if memory is None:
+            memory = MemoryState(user=user, card_id=log.card_id, deck_id=log.deck_id)
+        if "exists" in log.before and memory.last_review == log.reviewed_at:
+            _restore(memory, log.before, log.reviewed_at)
+        else:
+            # No usable snapshot (e.g. an imported log): replay what is left of the history.
+            settings = get_study_settings(user)
+            _apply_state(
+                memory,
+                _replay_card(log.card_id, _card_logs(user, log.card_id), settings),
+                due=log.reviewed_at,
+            )
+        memory.version = (memory.version or 0) + 1
+        memory.save()
+    return log
+
+
+# -- preview --------------------------------------------------------------------------------
+
+
+def preview_intervals(
+    user, card, memory: MemoryState | None, now: datetime | None = None
+) -> list[tuple[int, str, str]]:
+    """(rating, label, interval text) for each answer button of the user's rating scale."""
+    settings = get_study_settings(user)
+    state = card_state(memory)
+    labels = Scheduler(policy_for(settings)).preview_labels(
+        state, now or timezone.now(), fuzz_seed=f"{card.pk}:{state.reps}"
+    )
+    return [
+        (rating, label, labels[grade])
+        for rating, label, grade in rating_choices(settings.rating_scale)
+    ]
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+def _card_logs(user, card_id):
+    return ReviewLog.objects.filter(user=user, card_id=card_id).order_by("reviewed_at", "pk")
+
+
+def _replay_card(card_id, logs, settings) -> CardState:
+    """The state after replaying `logs` (in order) under the user's current policy."""
+    reviews = [
+        (Grade(log.grade), log.reviewed_at, f"{card_id}:{reps_before}")
+        for reps_before, log in enumerate(logs)
+    ]
+    if not reviews:
+        return CardState.new()
+    return replay(reviews, policy_for(settings))[-1].after
+
+
+def rebuild_states(
+    user=None, progress: Callable[[str], None] | None = None, dry_run: bool = False
+) -> int:
+    """Recompute every MemoryState (of `user`, or of everyone) from the review logs.
+
+    Returns the number of stored states that differed from the replay (rewritten with a new
+    version unless dry_run). `progress` receives one line per user and per mismatch.
+    """
+    report = progress or (lambda line: None)
+    users = get_user_model().objects.order_by("pk")
+    users = (
+        users.filter(pk=user.pk)
+        if user is not None
+        else users.filter(pk__in=ReviewLog.objects.values("user"))
+    )
+    mismatches = 0
+    for person in users:
+        settings = get_study_settings(person)
+        with transaction.atomic():
+            memories = {
+                memory.card_id: memory
+                for memory in MemoryState.objects.select_for_update().filter(user=person)
+            }
+            by_card: dict[int, list[ReviewLog]] = {}
+            logs = ReviewLog.objects.filter(user=person).order_by("card_id", "reviewed_at", "pk")
+            for log in logs.iterator(chunk_size=2000):
+                by_card.setdefault(log.card_id, []).append(log)
+            changed = 0
+            for card_id, card_logs in by_card.items():
+                state = _replay_card(card_id, card_logs, settings)
+                memory = memories.get(card_id)
+                if memory is not None and _same_state(memory, state):
+                    continue
+                changed += 1
+                report(f"  {person}: card {card_id}: {_difference(memory, state)}")
+                if dry_run:
+                    continue
+                if memory is None:
+                    memory = MemoryState(user=person, card_id=card_id, version=0)
+                memory.deck_id = card_logs[-1].deck_id
+                _apply_state(memory, state)
+                memory.version += 1
+                memory.save()
+        mismatches += changed
+        report(
+            f"{person}: {len(by_card)} cards replayed from {sum(map(len, by_card.values()))} "
+            f"reviews, {changed} mismatch{'es' if changed != 1 else ''}"
+        )
+    return mismatches
+
+
+def _difference(memory: MemoryState | None, state: CardState) -> str:
+    if memory is None:
+        return "no stored state"
+    parts = []
+    for name in STATE_FIELDS:
+        replayed = int(state.state) if name == "state" else getattr(state, name)
+        if getattr(memory, name) != replayed:
+            parts.append(f"{name} stored {getattr(memory, name)!r}, replayed {replayed!r}")
+    return "; ".join(parts)

@@ -1,0 +1,223 @@
+from datetime import timedelta
+
+import pytest
+
+from cards.models import Card, Deck, MemoryState
+from cards.services.queue import (
+    QueueCounts,
+    deck_queue_counts,
+    next_card,
+    next_due_at,
+    queue_counts,
+    studied_today,
+)
+from cards.services.settings import get_study_settings
+from tests.conftest import make_user
+
+from .conftest import answer, local, make_cards
+
+NOW = local(2026, 6, 10, 15, 0)  # a Wednesday afternoon in New York
+
+
+def memory(user, card, state, due, **fields):
+    defaults = dict(step=0, stability=3.0, difficulty=5.0, last_review=due - timedelta(days=3))
+    defaults["reps"] = 2
+    defaults.update(fields)
+    return MemoryState.objects.create(
+        user=user, card=card, deck=card.deck, state=state, due=due, **defaults
+    )
+
+
+def drain(user, deck=None, now=NOW, limit=50):
+    """Answer Good to whatever the queue offers until it is empty; the kinds and cards seen."""
+    seen = []
+    for _ in range(limit):
+        item = next_card(user, deck, now=now)
+        if item is None:
+            return seen
+        seen.append((item.kind, item.card.question))
+        answer(user, item.card, 4, now)
+    raise AssertionError("the queue never ended")
+
+
+def test_order_learning_then_reviews_due_today_then_new_in_deck_order(learner, deck):
+    cards = {card.question: card for card in make_cards(deck, 10)}
+    memory(learner, cards["Q0"], 1, NOW - timedelta(minutes=1))  # learning, due now
+    memory(learner, cards["Q1"], 3, NOW - timedelta(minutes=5))  # relearning, due earlier
+    memory(learner, cards["Q2"], 1, NOW + timedelta(minutes=5))  # learning, not yet
+    memory(learner, cards["Q3"], 2, local(2026, 6, 10, 4))  # review due today
+    memory(learner, cards["Q4"], 2, local(2026, 6, 8, 4))  # review overdue
+    memory(learner, cards["Q5"], 2, local(2026, 6, 11, 4))  # review due tomorrow
+    Card.objects.filter(pk=cards["Q6"].pk).update(answer="")  # blank: never queued
+    Card.objects.filter(pk=cards["Q7"].pk).update(suspended=True)  # suspended: never queued
+    Card.objects.filter(pk=cards["Q9"].pk).update(position=1)  # deck order, not creation
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=2, review=2, new=2)
+
+    assert drain(learner) == [
+        ("learning", "Q1"),
+        ("learning", "Q0"),
+        ("review", "Q4"),
+        ("review", "Q3"),
+        ("new", "Q9"),
+        ("new", "Q8"),
+    ]
+    # Q2 falls due in 5 minutes; the new cards answered Good wait for their second step.
+    assert next_due_at(learner, now=NOW) == NOW + timedelta(minutes=5)
+    assert studied_today(learner, now=NOW) == 6
+    assert queue_counts(learner, now=NOW).total == 0
+
+
+def test_daily_limits_count_by_study_day_in_the_users_time_zone(learner, deck):
+    settings = get_study_settings(learner)
+    settings.new_cards_per_day = 2
+    settings.reviews_per_day = 1
+    settings.save()
+    cards = make_cards(deck, 6)
+    memory(learner, cards[0], 2, local(2026, 6, 9, 4))
+    memory(learner, cards[1], 2, local(2026, 6, 9, 4), stability=4.0)
+    evening = local(2026, 6, 10, 23, 30)
+    assert queue_counts(learner, now=evening) == QueueCounts(learning=0, review=1, new=2)
+    assert [kind for kind, _ in drain(learner, now=evening)] == ["review", "new", "new"]
+    assert queue_counts(learner, now=evening).total == 0
+
+    # 03:30 the next morning is still the same study day: nothing new, no more reviews.
+    night = local(2026, 6, 11, 3, 30)
+    assert next_card(learner, now=night).kind == "learning"  # the new cards' steps are due
+    drain(learner, now=night)
+    assert next_card(learner, now=night) is None
+    # At 04:01 a new study day begins: the review left over and two more new cards.
+    morning = local(2026, 6, 11, 4, 1)
+    counts = queue_counts(learner, now=morning)
+    assert (counts.review, counts.new) == (1, 2)
+    assert next_card(learner, now=morning).card == cards[1]
+    assert studied_today(learner, now=morning) == 0
+    assert studied_today(learner, deck, now=evening) == 5  # 3 in the evening, 2 at night
+
+
+def test_limits_are_per_user_and_per_deck_queues_share_them(learner, deck):
+    settings = get_study_settings(learner)
+    settings.new_cards_per_day = 1
+    settings.save()
+    other_deck = Deck.objects.create(owner=learner, name="French")
+    make_cards(deck, 2)
+    make_cards(other_deck, 2)
+    answer(learner, next_card(learner, deck, now=NOW).card, 4, NOW)
+    assert next_card(learner, other_deck, now=NOW) is None  # the limit is the user's, per day
+    someone = make_user("dora")
+    assert next_card(someone, deck, now=NOW).kind == "new"  # another user has their own
+
+
+def test_blank_card_enters_every_queue_once_answered_without_touching_states(owner, other, staff):
+    deck = Deck.objects.create(owner=None, name="Site deck", is_public=True)
+    first, blank = make_cards(deck, 2)
+    Card.objects.filter(pk=blank.pk).update(answer="")
+    for user in (owner, other):
+        answer(user, first, 4, NOW)
+    states = list(MemoryState.objects.order_by("pk").values())
+    assert next_card(owner, now=NOW + timedelta(minutes=1)) is None  # only a blank card left
+    assert next_card(owner, now=NOW + timedelta(minutes=1), deck=deck) is None
+
+    blank.refresh_from_db()
+    blank.answer = "Now answered"
+    blank.save()
+    for user in (owner, other):
+        item = next_card(user, now=NOW + timedelta(minutes=1))
+        assert (item.card, item.kind, item.memory) == (blank, "new", None)
+    assert list(MemoryState.objects.order_by("pk").values()) == states
+
+
+def test_other_users_states_and_private_decks_stay_out(learner, deck, other):
+    make_cards(deck, 3)
+    assert next_card(other, now=NOW) is None  # alice's deck is private
+    public = Deck.objects.create(owner=other, name="Bob's public", is_public=True)
+    [card] = make_cards(public, 1)
+    memory(other, card, 1, NOW - timedelta(hours=1))
+    # Bob's learning card is not alice's: for her it is a new card, after her own deck's.
+    counts = deck_queue_counts(learner, [deck, public], now=NOW)
+    assert counts == {
+        deck.pk: QueueCounts(learning=0, review=0, new=3),
+        public.pk: QueueCounts(learning=0, review=0, new=1),
+    }
+    assert next_card(learner, public, now=NOW).kind == "new"
+    assert next_card(other, now=NOW).kind == "learning"
+
+
+def test_deck_queue_counts_apply_the_daily_limits_to_each_deck(learner, deck):
+    settings = get_study_settings(learner)
+    settings.new_cards_per_day = 5
+    settings.save()
+    other_deck = Deck.objects.create(owner=learner, name="French")
+    make_cards(deck, 8)
+    make_cards(other_deck, 3)
+    assert deck_queue_counts(learner, [deck, other_deck], now=NOW) == {
+        deck.pk: QueueCounts(new=5),
+        other_deck.pk: QueueCounts(new=3),
+    }
+    assert deck_queue_counts(learner, [], now=NOW) == {}
+
+
+@pytest.fixture
+def sized_queue(learner, deck, request):
+    """`request.param` cards, a third of them with memory states not due, plus one of each kind
+    of due card, all made with bulk_create."""
+    size = request.param
+    cards = make_cards(deck, size)
+    not_due = NOW + timedelta(days=5)
+    MemoryState.objects.bulk_create(
+        MemoryState(
+            user=learner,
+            card=card,
+            deck=deck,
+            state=2,
+            due=not_due,
+            stability=9.0,
+            difficulty=5.0,
+            last_review=NOW - timedelta(days=3),
+            reps=3,
+        )
+        for card in cards[3::3]
+    )
+    return cards
+
+
+CASES = [pytest.param(n, id=f"{n}-cards") for n in (10, 5000)]
+
+
+@pytest.mark.parametrize("sized_queue", CASES, indirect=True)
+def test_next_card_query_count_does_not_grow_with_cards(
+    learner, deck, sized_queue, django_assert_num_queries
+):
+    get_study_settings(learner)  # cached on the user object, as within one request
+    # 1. today's ReviewLog counts (one aggregate), 2. first learning card due now,
+    # 3. first review card due before the day ends, 4. first new card (NOT EXISTS).
+    with django_assert_num_queries(4):
+        assert next_card(learner, now=NOW).kind == "new"
+    with django_assert_num_queries(4):
+        assert next_card(learner, deck, now=NOW).kind == "new"
+    # A review card due today: 1. counts, 2. learning, 3. review.
+    MemoryState.objects.filter(card=sized_queue[3]).update(due=NOW - timedelta(hours=1))
+    with django_assert_num_queries(3):
+        assert next_card(learner, now=NOW).kind == "review"
+    # A learning card due: 1. counts, 2. learning.
+    MemoryState.objects.filter(card=sized_queue[6]).update(state=1, due=NOW)
+    with django_assert_num_queries(2):
+        assert next_card(learner, now=NOW).kind == "learning"
+    # queue_counts: 1. today's counts, 2. memory states by kind, 3. new cards.
+    with django_assert_num_queries(3):
+        queue_counts(learner, now=NOW)
+    # deck_queue_counts: the same three queries, grouped by deck.
+    with django_assert_num_queries(3):
+        deck_queue_counts(learner, [deck], now=NOW)
+    with django_assert_num_queries(1):
+        next_due_at(learner, now=NOW)
+
+
+@pytest.mark.parametrize("sized_queue", CASES, indirect=True)
+def test_empty_queue_query_count_does_not_grow_with_cards(
+    learner, deck, sized_queue, django_assert_num_queries
+):
+    Card.objects.filter(deck=deck).update(suspended=True)
+    learner = type(learner).objects.get(pk=learner.pk)  # a fresh request: settings not cached
+    # 1. settings, 2. today's counts, 3. learning, 4. reviews, 5. new cards.
+    with django_assert_num_queries(5):
+        assert next_card(learner, now=NOW) is None
