@@ -37,6 +37,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "Studyapp")
+# The benchmark's floor view (/bench/floor, cards/views/floor.py): a 404 unless BENCH=1.
+BENCH_FLOOR_ENABLED = env_bool("BENCH", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
+    "csp",
     "cards",
 ]
 
@@ -61,6 +65,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cards.middleware.SessionIdleTimeoutMiddleware",
+    # Last, after AuthenticationMiddleware: turns a lock-out into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studyapp.urls"
@@ -137,6 +145,39 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
+
+# --- Security: log-in throttling, sessions, CSP (docs/security.md) ---------------------------
+# Axes checks first and counts failures; the wrapper lets request-less authenticate() calls
+# (tests' client.login, scripts) through to ModelBackend instead of raising.
+AUTHENTICATION_BACKENDS = [
+    "cards.security.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+# Lock the (username, address) pair only: a guesser cannot lock the real user out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only; successful log-ins are not recorded
+AXES_LOCKOUT_CALLABLE = "cards.security.lockout_response"  # 429, templates/axes/lockout.html
+AXES_CLIENT_IP_CALLABLE = "cards.security.client_ip"
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# SESSION_COOKIE_AGE is an idle timeout: cards.middleware extends a session that is in use, at
+# most once per SESSION_REFRESH_SECONDS so ordinary requests do not write the session.
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", "300"))
+CSRF_FAILURE_VIEW = "cards.security.csrf_failure"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -1,0 +1,35 @@
+"""Sessions end after SESSION_COOKIE_AGE seconds of inactivity (an idle timeout).
+
+Django fixes a session's expiry when it is saved. This middleware saves a session that is in use
+again once SESSION_REFRESH_SECONDS have passed since its last save, which pushes its expiry (and
+the cookie's) SESSION_COOKIE_AGE ahead. Requests in between write nothing, so pages keep their
+query counts; a session that nobody uses simply expires on the server.
+"""
+
+import time
+
+from django.conf import settings
+
+TOUCHED_KEY = "_touched"
+
+
+class SessionIdleTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only a session the request already loaded (so no extra query) and that holds data.
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        now = int(time.time())
+        touched = session.get(TOUCHED_KEY)
+        if session.modified or touched is None:
+            # Being saved anyway (a log-in, a message): stamp it for free. A session without a
+            # stamp (made by the test client's force_login) waits for its next save.
+            if session.modified:
+                session[TOUCHED_KEY] = now
+        elif now - touched >= settings.SESSION_REFRESH_SECONDS:
+            session[TOUCHED_KEY] = now
+        return response

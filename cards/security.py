@@ -1,0 +1,59 @@
+"""Security glue: the log-in throttling backend, the client address, the CSRF failure page.
+
+See docs/security.md for the whole picture (throttling, sessions, CSP, production settings).
+"""
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.shortcuts import render
+
+
+class AxesBackend(AxesStandaloneBackend):
+    """django-axes' check, skipped when authenticate() is called without a request.
+
+    Every log-in over HTTP passes the request (LoginView, the admin). Code that calls
+    authenticate() directly (the test client's login(), scripts) has no address to throttle, and
+    axes would raise instead of letting ModelBackend answer.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or the entry the last trusted proxy appended.
+
+    With TRUSTED_PROXY_COUNT=N, the Nth address from the right of X-Forwarded-For is the one the
+    outermost trusted proxy saw; anything left of it was written by the client and is ignored.
+    """
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < count:
+        return remote
+    return forwarded[-count]
+
+
+def csrf_failure(request, reason=""):
+    """A friendly 403 for a form that lost its CSRF token (an old tab, cookies blocked)."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The 429 page django-axes shows once a username and address have failed too often."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "username": get_client_username(request, credentials) or "",
+        "cooloff_minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
+    }
+    response = render(request, "axes/lockout.html", context, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds())) if cool_off else "3600"
+    return response
