@@ -39,6 +39,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "Studyapp")
 # The benchmark's floor view (/bench/floor, cards/views/floor.py): a 404 unless BENCH=1.
 BENCH_FLOOR_ENABLED = env_bool("BENCH", False)
+# The benchmark's floor view (/bench/floor, cards/views/floor.py): a 404 unless BENCH=1.
+BENCH_FLOOR_ENABLED = env_bool("BENCH", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
