@@ -1,0 +1,187 @@
+"""The study page: one card at a time, revealed in place, rated, undone.
+
+Every view serves the full page and, for htmx, the card fragment with the counters and the
+progress bar swapped out of band. Without JavaScript, reveal is a GET form (?reveal=1) and a
+rating is a plain POST that redirects back to the page.
+"""
+
+import time
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from cards.models import Card, Deck, MemoryState
+from cards.services.queue import NextCard, next_card, next_due_at, queue_counts, studied_today
+from cards.services.reviews import (
+    InvalidReview,
+    StaleReview,
+    issue_review_token,
+    preview_intervals,
+    record_review,
+    undo_last_review,
+)
+from cards.services.settings import get_study_settings, study_day_bounds
+from cards.views.access import get_deck_for_user
+
+STALE_NOTICE = "This card was already answered in another tab. Here is the next one."
+# Longer than this is a break, not thinking time; it would only skew the statistics.
+MAX_DURATION_MS = 60 * 60 * 1000
+
+
+class ReviewForm(forms.Form):
+    token = forms.CharField(
+        max_length=1000, error_messages={"required": "The review token is missing."}
+    )
+    rating = forms.IntegerField(
+        min_value=1,
+        max_value=5,
+        error_messages={
+            "required": "Choose a rating from 1 to 5.",
+            "invalid": "The rating must be a whole number from 1 to 5.",
+            "min_value": "The rating must be a whole number from 1 to 5.",
+            "max_value": "The rating must be a whole number from 1 to 5.",
+        },
+    )
+    duration_ms = forms.IntegerField(required=False, min_value=0)
+    shown = forms.IntegerField(required=False, min_value=0)
+
+    def clean(self):
+        data = super().clean()
+        duration = data.get("duration_ms")
+        if duration is None and data.get("shown"):
+            # No JavaScript: time from when the server rendered the question.
+            duration = int(time.time() * 1000) - data["shown"]
+        data["duration_ms"] = min(max(duration or 0, 0), MAX_DURATION_MS)
+        return data
+
+
+def _deck(request, deck_id) -> Deck | None:
+    return get_deck_for_user(request, deck_id) if deck_id is not None else None
+
+
+def _urls(deck) -> dict:
+    if deck is None:
+        return {name: reverse(f"study_all{suffix}") for name, suffix in _URL_NAMES}
+    return {name: reverse(f"study_deck{suffix}", args=[deck.pk]) for name, suffix in _URL_NAMES}
+
+
+_URL_NAMES = [("study_url", ""), ("review_url", "_review"), ("undo_url", "_undo")]
+
+
+def _pinned_card(request, deck, card_id) -> NextCard | None:
+    """A given studyable card the user may see (reveal links and undo name one)."""
+    if not str(card_id or "").isdigit():
+        return None
+    cards = Card.objects.studyable().filter(deck__in=Deck.objects.visible_to(request.user))
+    if deck is not None:
+        cards = cards.filter(deck=deck)
+    card = cards.select_related("deck").filter(pk=card_id).first()
+    if card is None:
+        return None
+    memory = MemoryState.objects.filter(user=request.user, card=card).first()
+    kind = "new" if memory is None or memory.state == 0 else "review"
+    if memory is not None and memory.state in (1, 3):
+        kind = "learning"
+    return NextCard(card, memory, kind)
+
+
+def _render(request, deck, current, *, revealed=False, notice="", announcement=""):
+    """The full page, or for htmx the card with counters and progress out of band."""
+    user = request.user
+    settings = get_study_settings(user)
+    counts = queue_counts(user, deck)
+    studied = studied_today(user, deck)
+    context = {
+        "deck": deck,
+        "current": current,
+        "revealed": revealed,
+        "notice": notice,
+        "counts": counts,
+        "studied": studied,
+        "progress_total": studied + counts.total,
+        "can_undo": studied > 0,
+        "scale": settings.rating_scale,
+        "shown_ms": int(time.time() * 1000),
+        **_urls(deck),
+    }
+    if current is not None:
+        context["token"] = issue_review_token(user, current.card, current.memory)
+        context["choices"] = preview_intervals(user, current.card, current.memory)
+        context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
+    else:
+        context.update(_finished_context(request, deck, settings, studied))
+        context["announcement"] = announcement or "All done for now."
+    template = "cards/_study_update.html" if request.htmx else "cards/study.html"
+    return render(request, template, context)
+
+
+def _finished_context(request, deck, settings, studied) -> dict:
+    """What the finished view says: when the next card falls due, or why there is none."""
+    next_due = next_due_at(request.user, deck)
+    _, _, day_end = study_day_bounds(settings)
+    context = {
+        "next_due": next_due,
+        "next_day": day_end,
+        "limits": settings,
+    }
+    if studied == 0 and next_due is None:
+        cards = Card.objects.all() if deck is None else deck.cards.all()
+        if deck is None:
+            cards = cards.filter(deck__in=Deck.objects.visible_to(request.user))
+        context["nothing_studyable"] = not cards.studyable().exists()
+        context["needs_answer_count"] = deck.cards.needing_answer().count() if deck else 0
+    return context
+
+
+@require_GET
+def study(request, deck_id=None):
+    deck = _deck(request, deck_id)
+    current = _pinned_card(request, deck, request.GET.get("card"))
+    if current is None:
+        current = next_card(request.user, deck)
+    return _render(request, deck, current, revealed=request.GET.get("reveal") == "1")
+
+
+@require_POST
+def review(request, deck_id=None):
+    deck = _deck(request, deck_id)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    data = form.cleaned_data
+    notice = ""
+    try:
+        record_review(request.user, data["token"], data["rating"], data["duration_ms"])
+    except StaleReview:
+        notice = STALE_NOTICE
+    except InvalidReview as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    if not request.htmx:
+        if notice:
+            messages.info(request, notice)
+        return redirect(_urls(deck)["study_url"])
+    response = _render(request, deck, next_card(request.user, deck), notice=notice)
+    return trigger_client_event(response, "cardReviewed")
+
+
+@require_POST
+def undo(request, deck_id=None):
+    deck = _deck(request, deck_id)
+    log = undo_last_review(request.user, deck)
+    notice = "" if log is not None else "There is no rating to undo."
+    study_url = _urls(deck)["study_url"]
+    if not request.htmx:
+        if notice:
+            messages.info(request, notice)
+        return redirect(f"{study_url}?card={log.card_id}" if log else study_url)
+    current = _pinned_card(request, deck, log.card_id) if log is not None else None
+    if current is None:
+        current = next_card(request.user, deck)
+    announcement = f"Rating undone. Back to: {current.card.question[:150]}" if current else ""
+    return _render(request, deck, current, notice=notice, announcement=announcement)
