@@ -36,11 +36,11 @@ def move_cards(card_ids, target: Deck) -> int:
     """Move cards to the end of another deck, with the deck copied onto their memory states and
     review logs (denormalised there for the queue's indexes). All or nothing."""
     with transaction.atomic():
-        cards = list(Card.objects.select_for_update().filter(pk__in=card_ids).order_by(*Card._meta.ordering))
-        moving = [card for card in cards if card.deck_id != target.pk]
-        taken = set(
-            target.cards.exclude(external_id="").values_list("external_id", flat=True)
+        cards = list(
+            Card.objects.select_for_update().filter(pk__in=card_ids).order_by(*Card._meta.ordering)
         )
+        moving = [card for card in cards if card.deck_id != target.pk]
+        taken = set(target.cards.exclude(external_id="").values_list("external_id", flat=True))
         clash = [card for card in moving if card.external_id and card.external_id in taken]
         if clash:
             names = ", ".join(f"“{card}” (id {card.external_id})" for card in clash[:3])
@@ -82,7 +82,9 @@ def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair
     pairs = []
     rows = cards.select_related("deck").order_by("deck_id", "position", "pk")
     for _deck_id, group in groupby(rows, key=lambda card: card.deck_id):
-        items = sorted(((normalise_question(c.question), c) for c in group), key=lambda x: len(x[0]))
+        items = sorted(
+            ((normalise_question(c.question), c) for c in group), key=lambda x: len(x[0])
+        )
         for i, (text_a, card_a) in enumerate(items):
             matcher = SequenceMatcher(None, autojunk=False)
             matcher.set_seq2(text_a)
@@ -128,10 +130,12 @@ def merge_cards(kept: Card, removed: Card) -> MergeResult:
             answer_filled = True
         has_state = MemoryState.objects.filter(card=kept).values("user_id")
         moving_users = set(
-            ReviewLog.objects.filter(card=removed).exclude(user_id__in=has_state)
+            ReviewLog.objects.filter(card=removed)
+            .exclude(user_id__in=has_state)
             .values_list("user_id", flat=True)
         ) | set(
-            MemoryState.objects.filter(card=removed).exclude(user_id__in=has_state)
+            MemoryState.objects.filter(card=removed)
+            .exclude(user_id__in=has_state)
             .values_list("user_id", flat=True)
         )
         logs_moved = ReviewLog.objects.filter(card=removed, user_id__in=moving_users).update(

@@ -314,6 +314,8 @@ def undo_last_review(user, deck=None) -> ReviewLog | None:
             )
         memory.version = (memory.version or 0) + 1
         memory.save()
+    log.pk = None  # an unsaved copy: the row is gone
+    log._state.adding = True
     return log
 
 
