@@ -1,14 +1,33 @@
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cards.models import Deck
+from cards.models import Deck, MemoryState
+from cards.services.queue import LEARNING_STATES, deck_queue_counts
 from cards.views.access import get_deck_for_user
 
 
 @require_GET
 def dashboard(request):
-    decks = Deck.objects.visible_to(request.user).with_card_counts().select_related("owner")
+    in_learning = (
+        MemoryState.objects.filter(
+            user=request.user, deck=OuterRef("pk"), state__in=LEARNING_STATES
+        )
+        .order_by()
+        .values("deck")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    decks = list(
+        Deck.objects.visible_to(request.user)
+        .with_card_counts()
+        .annotate(in_learning=Coalesce(Subquery(in_learning), 0))
+        .select_related("owner")
+    )
+    counts = deck_queue_counts(request.user, decks)
+    for deck in decks:
+        deck.queue = counts[deck.pk]
     own = [deck for deck in decks if deck.owner_id == request.user.pk]
     public = [deck for deck in decks if deck.owner_id != request.user.pk]
     return render(request, "cards/dashboard.html", {"own_decks": own, "public_decks": public})

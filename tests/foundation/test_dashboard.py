@@ -1,6 +1,9 @@
+import re
+
 import pytest
 
 from cards.models import Card, Deck
+from cards.services.settings import get_study_settings
 
 
 @pytest.fixture
@@ -62,9 +65,28 @@ def test_dashboard_query_count_does_not_grow_with_decks(
             Card.objects.create(deck=deck, question="Q?", answer="A", position=1)
 
     add_decks(2)
-    # Expect 3 queries: session, user, decks with their counts
-    with django_assert_num_queries(3):
+    get_study_settings(owner)  # created on first use; every later request reads it once
+    # Expect 7 queries: session, user, decks with their counts, study settings,
+    # then deck_queue_counts: today's review counts, memory states by deck, new cards by deck
+    with django_assert_num_queries(7):
         owner_client.get("/")
     add_decks(30)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(7):
         owner_client.get("/")
+
+
+def test_it_shows_what_is_due_per_deck_with_study_links(owner_client, owner, private_deck):
+    Card.objects.create(deck=private_deck, question="Second?", answer="Yes", position=3)
+    page = owner_client.get(f"/decks/{private_deck.pk}/study/")
+    token = re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
+    owner_client.post(f"/decks/{private_deck.pk}/study/review/", {"token": token, "rating": 1})
+
+    response = owner_client.get("/")
+
+    deck = response.context["own_decks"][0]
+    # One card in learning (due again in a minute), one new left, the blank one needs an answer.
+    assert (deck.queue.learning + deck.queue.review, deck.queue.new) == (0, 1)
+    assert (deck.in_learning, deck.needs_answer_count) == (1, 1)
+    html = response.content.decode()
+    assert f'href="/decks/{private_deck.pk}/study/"' in html
+    assert 'href="/study/">Study all</a>' in html
