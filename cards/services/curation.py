@@ -65,15 +65,22 @@ def normalise_question(text: str) -> str:
     return _NOT_WORD.sub("", text.lower())
 
 
+def opening_question(text: str) -> str:
+    """The normalised text up to the first "?": "What is RAG? How is it built…" → "whatisrag"."""
+    return normalise_question(text.split("?", 1)[0]) if "?" in text else ""
+
+
 @dataclass
 class DuplicatePair:
     first: Card
     second: Card
     ratio: float
+    reason: str = "alike"
 
 
 def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair]:
-    """Pairs of cards in the same deck whose normalised questions are at least `ratio` alike.
+    """Pairs of cards in the same deck whose normalised questions are at least `ratio` alike,
+    or that open with the same question ("What is RAG?" and "What is RAG? How is it built?").
 
     Within a deck, cards are sorted by length and compared only with those close enough in
     length to reach the ratio (2·matches / (a+b) ≥ r needs min/max ≥ r / (2 − r)), and the
@@ -82,6 +89,8 @@ def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair
     pairs = []
     rows = cards.select_related("deck").order_by("deck_id", "position", "pk")
     for _deck_id, group in groupby(rows, key=lambda card: card.deck_id):
+        group = list(group)
+        found = {}
         items = sorted(
             ((normalise_question(c.question), c) for c in group), key=lambda x: len(x[0])
         )
@@ -96,8 +105,22 @@ def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair
                     continue
                 score = matcher.ratio()
                 if score >= ratio:
-                    first, second = sorted((card_a, card_b), key=lambda c: (c.position, c.pk))
-                    pairs.append(DuplicatePair(first, second, score))
+                    found[frozenset((card_a.pk, card_b.pk))] = (card_a, card_b, score, "alike")
+        by_opening = {}
+        for card in group:
+            key = opening_question(card.question)
+            if len(key) >= 5:
+                by_opening.setdefault(key, []).append(card)
+        for same in by_opening.values():
+            for i, card_a in enumerate(same):
+                for card_b in same[i + 1 :]:
+                    found.setdefault(
+                        frozenset((card_a.pk, card_b.pk)),
+                        (card_a, card_b, 1.0, "same opening question"),
+                    )
+        for card_a, card_b, score, reason in found.values():
+            first, second = sorted((card_a, card_b), key=lambda c: (c.position, c.pk))
+            pairs.append(DuplicatePair(first, second, score, reason))
     pairs.sort(key=lambda p: (p.first.deck.name, p.first.position, p.first.pk, p.second.pk))
     return pairs
 
