@@ -36,6 +36,7 @@ CHILD_TIMEOUT_S = 15 * 60
 # Runs in a fresh interpreter: the pure core only (no Django), JSON in on stdin, JSON out.
 CHILD_CODE = """
 import json, os, sys
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 try:
     os.nice(10)  # the web requests come first
