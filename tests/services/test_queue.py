@@ -221,3 +221,25 @@ def test_empty_queue_query_count_does_not_grow_with_cards(
     # 1. settings, 2. today's counts, 3. learning, 4. reviews, 5. new cards.
     with django_assert_num_queries(5):
         assert next_card(learner, now=NOW) is None
+
+
+@pytest.mark.parametrize("sized_queue", [5000], indirect=True)
+def test_next_card_queries_are_index_searches(learner, deck, sized_queue):
+    """On SQLite, EXPLAIN QUERY PLAN: no query of next_card reads a whole table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    get_study_settings(learner)
+    with CaptureQueriesContext(connection) as captured:
+        for user_deck in (None, deck):
+            next_card(learner, user_deck, now=NOW)
+    assert len(captured) == 8
+    for query in captured:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            steps = [row[3] for row in cursor.fetchall()]
+        for step in steps:
+            # A "SCAN … USING INDEX" walks an index in order and stops at the first match.
+            assert not step.startswith("SCAN") or "USING INDEX" in step, (query["sql"], steps)
