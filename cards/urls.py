@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cards.views import accounts, decks, floor, health, study
+from cards.views.stats import stats
 
 urlpatterns = [
     path("", decks.dashboard, name="dashboard"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("study/", study.study, name="study_all"),
     path("study/review/", study.review, name="study_all_review"),
     path("study/undo/", study.undo, name="study_all_undo"),
+    path("stats/", stats, name="stats"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("healthz", health.healthz, name="healthz"),
     path("bench/floor", floor.floor, name="bench_floor"),  # 404 unless BENCH=1

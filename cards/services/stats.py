@@ -426,6 +426,7 @@ def _streak(days, today, window_start, logs, tz, hour) -> int:
             logs.filter(reviewed_at__lt=study_day_start(window_start, tz, hour))
             .annotate(day=StudyDay("reviewed_at", tz, hour))
             .values_list("day", flat=True)
+            .order_by()
             .distinct()
         )
         while day in older:

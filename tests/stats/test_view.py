@@ -1,0 +1,142 @@
+"""The /stats/ view: access, methods, the htmx path and a query count that ignores history size."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
+
+pytestmark = pytest.mark.django_db
+URL = "/stats/"
+
+
+def test_the_url_is_named():
+    assert reverse("stats") == URL
+
+
+def test_it_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_rejects_post(owner_client):
+    assert owner_client.post(URL).status_code == 405
+
+
+def test_it_shows_every_section(owner_client, history):
+    response = owner_client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for element_id in [
+        "stats-heatmap",
+        "chart-forecast",
+        "chart-retention-weekly",
+        "chart-retention-monthly",
+        "chart-mastery",
+        "chart-stability",
+        "chart-difficulty",
+        "chart-calibration",
+    ]:
+        assert f'id="{element_id}"' in html
+    assert '<script id="stats-data" type="application/json">' in html
+    assert "vendor/chartjs/chart.umd.min.js" in html and "js/stats.js" in html
+    assert 'style="' not in html
+    assert html.count('class="hm hm-') == 370
+    data = response.context["chart_data"]
+    assert data["forecast"]["counts"][:4] == [3, 0, 1, 1]
+    assert data["mastery"]["labels"] == ["Alpha", "Beta"]
+
+
+def test_another_users_data_never_appears(owner_client, history):
+    html = owner_client.get(URL).content.decode()
+    assert "Bob&#x27;s secret deck" not in html and "Bob's secret deck" not in html
+    payload = json.loads(html.split('type="application/json">')[1].split("</script>")[0])
+    assert payload["mastery"]["labels"] == ["Alpha", "Beta"]
+    assert "<dd>9</dd>" in html  # alice's 9 reviews, not bob's 18
+
+
+def test_another_users_private_deck_is_a_404(owner_client, history):
+    assert owner_client.get(URL, {"deck": history["bobs"].pk}).status_code == 404
+    assert owner_client.get(URL, {"deck": "nope"}).status_code == 404
+    assert owner_client.get(URL, {"deck": 999999}).status_code == 404
+
+
+def test_a_public_deck_is_a_filter(owner_client, history):
+    response = owner_client.get(URL, {"deck": history["beta"].pk})
+    assert response.status_code == 200
+    assert response.context["stats"].totals["reviews"] == 1
+
+
+def test_htmx_gets_only_the_body(owner_client, history):
+    response = owner_client.get(URL, {"deck": history["alpha"].pk}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and 'id="stats-data"' in html and "Deck <strong>Alpha" in html
+    restore = owner_client.get(
+        URL, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.content.decode()
+
+
+def make_history(user, reviews: int):
+    """`reviews` reviews spread over 200 cards and the last 300 days, with memory states.
+
+    300 days keeps the streak inside the heatmap's year: only a longer streak costs one more
+    query (the study days before the window).
+    """
+    StudySettings.objects.create(user=user, timezone="America/New_York", day_start_hour=4)
+    deck = Deck.objects.create(owner=user, name="Bulk")
+    cards = Card.objects.bulk_create(
+        Card(deck=deck, question=f"q{i}", answer="a", position=i) for i in range(200)
+    )
+    now = datetime.now(UTC)
+    ReviewLog.objects.bulk_create(
+        ReviewLog(
+            user=user,
+            card=cards[i % 200],
+            deck=deck,
+            rating=3,
+            grade=1 + i % 4,
+            reviewed_at=now - timedelta(hours=i * 300 * 24 / reviews),
+            duration_ms=5000,
+            state_before=i % 4,
+            retrievability=(i % 100) / 100,
+            elapsed_days=i % 3,
+            state_after=2,
+            due_after=now,
+        )
+        for i in range(reviews)
+    )
+    MemoryState.objects.bulk_create(
+        MemoryState(
+            user=user,
+            card=card,
+            deck=deck,
+            state=1 + i % 3,
+            stability=0.5 + i,
+            difficulty=1 + i % 10,
+            due=now + timedelta(days=i % 40 - 5),
+            last_review=now - timedelta(days=i % 20),
+        )
+        for i, card in enumerate(cards[: min(200, reviews)])
+    )
+    return deck
+
+
+@pytest.mark.parametrize("reviews", [10, 2000])
+def test_query_count_does_not_grow_with_history(
+    owner_client, owner, reviews, django_assert_num_queries
+):
+    deck = make_history(owner, reviews)
+    # Expect 11 queries: session, user, study settings; then the 7 statistics queries: totals,
+    # reviews per study day, forecast, memory states per deck, decks with answered counts,
+    # distributions, calibration bins; and the decks for the filter's select.
+    with django_assert_num_queries(11):
+        response = owner_client.get(URL)
+    assert response.context["stats"].totals["reviews"] == reviews
+    # With a deck filter: one more, the deck itself.
+    with django_assert_num_queries(12):
+        owner_client.get(URL, {"deck": deck.pk})
