@@ -1,11 +1,27 @@
 from django.urls import path
 
-from cards.views import accounts, decks, floor, health, study
+from cards.views import accounts, authoring, cards_edit, decks, floor, health, study, transfer
 from cards.views.stats import stats
 
 urlpatterns = [
     path("", decks.dashboard, name="dashboard"),
     path("decks/<int:deck_id>/", decks.deck_detail, name="deck_detail"),
+    # Authoring (cards/views/authoring.py, cards_edit.py, transfer.py)
+    path("decks/new/", authoring.deck_create, name="deck_create"),
+    path("decks/import/", transfer.deck_import, name="deck_import"),
+    path("decks/<int:deck_id>/edit/", authoring.deck_edit, name="deck_edit"),
+    path("decks/<int:deck_id>/delete/", authoring.deck_delete, name="deck_delete"),
+    path("decks/<int:deck_id>/copy/", authoring.deck_copy, name="deck_copy"),
+    path("decks/<int:deck_id>/export.csv", transfer.deck_export_csv, name="deck_export_csv"),
+    path("decks/<int:deck_id>/cards/new/", cards_edit.card_create, name="card_create"),
+    path("cards/<int:card_id>/", cards_edit.card_item, name="card_item"),
+    path("cards/<int:card_id>/edit/", cards_edit.card_edit, name="card_edit"),
+    path("cards/<int:card_id>/answer/", cards_edit.card_answer, name="card_answer"),
+    path("cards/<int:card_id>/delete/", cards_edit.card_delete, name="card_delete"),
+    path("needs-answer/", authoring.needs_answer, name="needs_answer"),
+    path("account/data/", transfer.data_page, name="data_page"),
+    path("account/data/export.json", transfer.data_export, name="data_export"),
+    path("account/data/import/", transfer.data_import, name="data_import"),
     path("decks/<int:deck_id>/study/", study.study, name="study_deck"),
     path("decks/<int:deck_id>/study/review/", study.review, name="study_deck_review"),
     path("decks/<int:deck_id>/study/undo/", study.undo, name="study_deck_undo"),

@@ -1,0 +1,93 @@
+"""Forms of the authoring pages: they validate and clean; the views save."""
+
+from django import forms
+from django.conf import settings
+
+from cards.models import Card, Deck
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def check_upload_size(upload):
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise forms.ValidationError(
+            f"The file is {_megabytes(upload.size)}; files up to "
+            f"{_megabytes(settings.IMPORT_MAX_BYTES)} can be imported. "
+            "Split it into smaller files and import them one by one."
+        )
+    return upload
+
+
+class DeckForm(forms.ModelForm):
+    class Meta:
+        model = Deck
+        fields = ["name", "description", "is_public"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = self.instance.owner if self.instance.pk else user
+        if not user.is_staff:
+            # Public decks are curated by staff; owners keep their decks private.
+            del self.fields["is_public"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Deck.objects.filter(owner=self.owner, name=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("You already have a deck with this name.")
+        return name
+
+
+class CardForm(forms.ModelForm):
+    class Meta:
+        model = Card
+        fields = ["question", "answer", "tags"]
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 3}),
+            "answer": forms.Textarea(attrs={"rows": 8}),
+        }
+        help_texts = {
+            "question": "Markdown works here.",
+            "answer": "Markdown works here. Leave it blank if you do not know the answer yet.",
+            "tags": "Optional, separated by spaces.",
+        }
+
+
+class AnswerForm(forms.ModelForm):
+    class Meta:
+        model = Card
+        fields = ["answer"]
+
+
+class DeckImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="The flashcard site's export (.txt) or a CSV with the columns "
+        "question, answer and optionally id and tags."
+    )
+    deck = forms.ModelChoiceField(
+        queryset=Deck.objects.none(),
+        required=False,
+        empty_label="A new deck (named after the file)",
+        help_text="Importing into an existing deck updates cards with the same id or question "
+        "and adds the others.",
+    )
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Optional name for a new deck."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deck"].queryset = Deck.objects.editable_by(user).order_by("name", "pk")
+
+    def clean_file(self):
+        return check_upload_size(self.cleaned_data["file"])
+
+
+class DataImportForm(forms.Form):
+    file = forms.FileField(label="Data file (.json)")
+
+    def clean_file(self):
+        return check_upload_size(self.cleaned_data["file"])
