@@ -2,19 +2,16 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from cards.models import Card, Deck
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def check_upload_size(upload):
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise forms.ValidationError(
-            f"The file is {_megabytes(upload.size)}; files up to "
-            f"{_megabytes(settings.IMPORT_MAX_BYTES)} can be imported. "
+            f"The file is {filesizeformat(upload.size)}; files up to "
+            f"{filesizeformat(settings.IMPORT_MAX_BYTES)} can be imported. "
             "Split it into smaller files and import them one by one."
         )
     return upload

@@ -1,0 +1,136 @@
+import json
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
+from cards.services.transfer import export_user_data
+from tests.conftest import make_user
+
+from .conftest import add_cards, review
+
+EXPORT, IMPORT = reverse("data_export"), reverse("data_import")
+
+
+def content(data):
+    return {key: value for key, value in data.items() if key != "exported_at"}
+
+
+def build_history(owner, own_deck, public_deck):
+    own_deck.cards.filter(position=2).update(suspended=True, tags="a b", external_id="e2")
+    StudySettings.objects.create(
+        user=owner, desired_retention=0.85, new_cards_per_day=7, timezone="Europe/Paris",
+        learning_steps=[30, 300], rating_scale="four",
+    )  # fmt: skip
+    start = timezone.now() - timedelta(days=20)
+    first = own_deck.cards.get(position=1)
+    review(owner, first, when=start, rating=3)
+    review(owner, first, when=start + timedelta(days=3), rating=5, days=12)
+    review(owner, own_deck.cards.get(position=3), when=start + timedelta(hours=5), rating=1)
+    review(owner, public_deck.cards.get(), when=start + timedelta(days=1), rating=4)
+
+
+def upload(data: bytes, name="data.json"):
+    return SimpleUploadedFile(name, data, content_type="application/json")
+
+
+def test_export_import_export_gives_the_same_content(client, owner, own_deck, public_deck, other):
+    build_history(owner, own_deck, public_deck)
+    review(other, public_deck.cards.get())  # someone else's history stays out of the file
+    client.force_login(owner)
+    response = client.get(EXPORT)
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    first = json.loads(response.content)
+    assert len(first["decks"]) == 1 and len(first["decks"][0]["cards"]) == 4
+    assert len(first["review_logs"]) == 4 and len(first["memory_states"]) == 3
+    assert first["shared_cards"][0]["question"] == "Public Q"
+    assert "alice" not in response.content.decode()
+
+    newcomer = make_user("zed")
+    client.force_login(newcomer)
+    result = client.post(IMPORT, {"file": upload(response.content)})
+    assert result.status_code == 302
+    again = json.loads(client.get(EXPORT).content)
+    assert content(again) == content(first)
+    assert StudySettings.objects.get(user=newcomer).timezone == "Europe/Paris"
+    shared = MemoryState.objects.get(user=newcomer, card=public_deck.cards.get())
+    assert shared.deck == public_deck
+    assert ReviewLog.objects.filter(user=newcomer).count() == 4
+    assert ReviewLog.objects.filter(user=owner).count() == 4
+
+
+def test_import_renames_decks_whose_names_are_taken(owner_client, owner, own_deck, public_deck):
+    data = json.dumps(export_user_data(owner)).encode()
+    response = owner_client.post(IMPORT, {"file": upload(data)}, follow=True)
+    assert Deck.objects.filter(owner=owner, name="Alice's deck (imported)").exists()
+    assert "Renamed to avoid a clash: Alice&#x27;s deck (imported)" in response.content.decode()
+
+
+def test_a_broken_file_names_the_place_and_imports_nothing(owner_client, owner, own_deck):
+    data = export_user_data(owner)
+    data["decks"][0]["cards"][2]["position"] = "three"
+    before = (Deck.objects.count(), Card.objects.count(), StudySettings.objects.count())
+    response = owner_client.post(IMPORT, {"file": upload(json.dumps(data).encode())})
+    assert response.status_code == 200
+    error = response.context["form"].errors["file"][0]
+    assert error == (
+        "data.json: decks[0].cards[2].position: expected a whole number, found 'three'. "
+        "Nothing was imported."
+    )
+    assert (Deck.objects.count(), Card.objects.count(), StudySettings.objects.count()) == before
+
+
+def test_a_review_of_an_unknown_card_is_refused(owner_client, owner, own_deck):
+    review(owner, own_deck.cards.first())
+    data = export_user_data(owner)
+    data["review_logs"][0]["card"] = "d5.c0"
+    response = owner_client.post(IMPORT, {"file": upload(json.dumps(data).encode())})
+    assert (
+        "review_logs[0].card: 'd5.c0' names no card in this file"
+        in (response.context["form"].errors["file"][0])
+    )
+    assert Deck.objects.filter(owner=owner).count() == 1
+
+
+def test_not_json_names_the_line(owner_client):
+    response = owner_client.post(IMPORT, {"file": upload(b'{"format":\n  oops}')})
+    assert "line 2, column 3" in response.context["form"].errors["file"][0]
+
+
+def test_another_kind_of_json_is_refused(owner_client):
+    response = owner_client.post(IMPORT, {"file": upload(b"[1, 2]")})
+    assert "not a studyapp.user-data file" in response.context["form"].errors["file"][0]
+
+
+def test_bad_settings_are_refused(owner_client, owner):
+    data = export_user_data(owner)
+    data["settings"] = {"rating_scale": "seven"}
+    response = owner_client.post(IMPORT, {"file": upload(json.dumps(data).encode())})
+    assert response.context["form"].errors["file"][0].startswith("data.json: settings.rating_scale")
+    assert not StudySettings.objects.filter(user=owner, rating_scale="seven").exists()
+
+
+@override_settings(IMPORT_MAX_BYTES=100)
+def test_an_oversized_data_file_is_refused(owner_client, owner, own_deck):
+    data = json.dumps(export_user_data(owner)).encode()
+    response = owner_client.post(IMPORT, {"file": upload(data)})
+    assert "files up to 100\xa0bytes can be imported" in response.context["form"].errors["file"][0]
+    assert Deck.objects.filter(owner=owner).count() == 1
+
+
+def test_export_query_count_does_not_grow(
+    owner_client, owner, own_deck, public_deck, django_assert_num_queries
+):
+    build_history(owner, own_deck, public_deck)
+    # Expect 8: session, user, settings, decks, cards, memory states, logs, shared cards.
+    with django_assert_num_queries(8):
+        owner_client.get(EXPORT)
+    add_cards(own_deck, 40)
+    for card in own_deck.cards.filter(position__gte=100)[:20]:
+        review(owner, card)
+    with django_assert_num_queries(8):
+        owner_client.get(EXPORT)
