@@ -227,3 +227,13 @@ def test_preview_intervals_match_what_the_answer_does(learner, card):
     assert preview[3][2] == format_interval(timedelta(days=days))
     new_preview = preview_intervals(learner, make_cards(card.deck, 1, start=5)[0], None, NOW)
     assert [text for _, _, text in new_preview][:4] == ["1m", "1m", "5.5m", "10m"]
+
+
+def test_undo_of_a_log_without_snapshot_replays_the_rest_of_the_history(learner, card):
+    answer(learner, card, 4, NOW)
+    memory = MemoryState.objects.get()
+    after_first = fields(memory)
+    answer(learner, card, 4, NOW + timedelta(minutes=20))
+    ReviewLog.objects.filter(reviewed_at__gt=NOW).update(before={})  # as an import leaves it
+    assert undo_last_review(learner).rating == 4
+    assert fields(memory) == after_first
