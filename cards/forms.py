@@ -1,1 +1,185 @@
 """Forms: they validate and clean; views assign the cleaned data."""
+
+import re
+from functools import cache
+from zoneinfo import available_timezones
+
+from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+
+from cards.models import StudySettings
+from cards.scheduling import Policy
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
+MAX_STEPS = 10
+MAX_STEP_SECONDS = 30 * 86400
+
+
+def format_steps(seconds: list[int]) -> str:
+    """[60, 600] -> "1m 10m": each step in the largest unit that divides it."""
+    parts = []
+    for value in seconds:
+        unit = next(u for u in "dhms" if value % UNITS[u] == 0)
+        parts.append(f"{value // UNITS[unit]}{unit}")
+    return " ".join(parts)
+
+
+class StepsField(forms.CharField):
+    """Steps typed like "1m 10m", "10m", "1h", "1d" (a bare number means minutes) -> seconds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return format_steps(value)
+        return value
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip().lower()
+        tokens = [token for token in re.split(r"[\s,]+", text) if token]
+        if len(tokens) > MAX_STEPS:
+            raise forms.ValidationError(f"Use at most {MAX_STEPS} steps.")
+        seconds = []
+        for token in tokens:
+            match = STEP.fullmatch(token)
+            if not match:
+                raise forms.ValidationError(
+                    f"“{token}” is not a step. Write each step as a number and a unit: "
+                    "s (seconds), m (minutes), h (hours) or d (days), e.g. 1m 10m."
+                )
+            amount = float(match[1]) * UNITS[match[2] or "m"]
+            if amount != int(amount) or amount < 1:
+                raise forms.ValidationError(f"“{token}” is not a whole number of seconds.")
+            if amount > MAX_STEP_SECONDS:
+                raise forms.ValidationError(
+                    f"“{token}” is too long: a step can be 30 days at most."
+                )
+            seconds.append(int(amount))
+        return seconds
+
+
+class PlainSelect(forms.Select):
+    """A select built in one pass: the ~600 time zones through Django's per-option templates
+    take a noticeable fraction of a second on every render."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, " selected" if key == value else "", label) for key, label in self.choices),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    # "localtime" is the server's own zone and "Factory" no real place: neither means a user's.
+    names = sorted(available_timezones() - {"localtime", "Factory"})
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+def _range_messages(low, high, what: str) -> dict[str, str]:
+    text = f"Choose {what} between {low} and {high}."
+    return {"min_value": text, "max_value": text, "invalid": f"Enter a number: {what}."}
+
+
+class StudySettingsForm(forms.ModelForm):
+    desired_retention = forms.FloatField(
+        label="Desired retention",
+        min_value=0.70,
+        max_value=0.99,
+        error_messages=_range_messages("0.70", "0.99", "a retention"),
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.70", "max": "0.99"}),
+        help_text="The share of reviews you want to remember, e.g. 0.90. Higher means more "
+        "reviews.",
+    )
+    new_cards_per_day = forms.IntegerField(
+        label="New cards per day",
+        min_value=0,
+        max_value=9999,
+        error_messages=_range_messages(0, 9999, "a number of new cards"),
+    )
+    reviews_per_day = forms.IntegerField(
+        label="Reviews per day",
+        min_value=0,
+        max_value=99999,
+        error_messages=_range_messages(0, 99999, "a number of reviews"),
+    )
+    learning_steps = StepsField(
+        label="Learning steps",
+        help_text="How long to wait between the first looks at a new card, e.g. “1m 10m”. "
+        "Units: s, m, h, d.",
+    )
+    relearning_steps = StepsField(
+        label="Relearning steps",
+        help_text="The same for a card you forgot, e.g. “10m”. Leave empty to skip them.",
+    )
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices,
+        widget=PlainSelect,
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+    )
+    day_start_hour = forms.IntegerField(
+        label="Next day starts at (hour)",
+        min_value=0,
+        max_value=23,
+        error_messages=_range_messages(0, 23, "an hour"),
+        help_text="Reviews before this hour count for the day before (4 means 4 a.m.).",
+    )
+    maximum_interval = forms.IntegerField(
+        label="Maximum interval (days)",
+        min_value=1,
+        max_value=36500,
+        error_messages=_range_messages(1, 36500, "a number of days"),
+    )
+    rating_scale = forms.ChoiceField(
+        label="Rating buttons",
+        choices=StudySettings.RATING_SCALES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the two rating scales."},
+    )
+
+    class Meta:
+        model = StudySettings
+        fields = [
+            "desired_retention",
+            "new_cards_per_day",
+            "reviews_per_day",
+            "learning_steps",
+            "relearning_steps",
+            "timezone",
+            "day_start_hour",
+            "maximum_interval",
+            "rating_scale",
+        ]
+
+    def clean_learning_steps(self):
+        steps = self.cleaned_data["learning_steps"]
+        if not steps:
+            raise forms.ValidationError("Give at least one learning step, e.g. “1m 10m”.")
+        return steps
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            # Last guard: the scheduler must accept the combination.
+            try:
+                Policy(
+                    parameters=tuple(self.instance.fsrs_parameters),
+                    desired_retention=cleaned["desired_retention"],
+                    learning_steps=tuple(cleaned["learning_steps"]),
+                    relearning_steps=tuple(cleaned["relearning_steps"]),
+                    maximum_interval=cleaned["maximum_interval"],
+                    timezone=cleaned["timezone"],
+                    day_start_hour=cleaned["day_start_hour"],
+                )
+            except ValueError as exc:
+                raise forms.ValidationError(f"These settings do not work together: {exc}") from exc
+        return cleaned

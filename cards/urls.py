@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cards.views import accounts, authoring, cards_edit, decks, floor, health, study, transfer
+from cards.views import settings as settings_views
 from cards.views.stats import stats
 
 urlpatterns = [
@@ -29,6 +30,16 @@ urlpatterns = [
     path("study/review/", study.review, name="study_all_review"),
     path("study/undo/", study.undo, name="study_all_undo"),
     path("stats/", stats, name="stats"),
+    path("settings/", settings_views.settings_page, name="settings"),
+    path(
+        "settings/parameters/reset/",
+        settings_views.reset_fsrs_parameters,
+        name="settings_reset_parameters",
+    ),
+    path("settings/optimize/", settings_views.optimize_start, name="settings_optimize"),
+    path(
+        "settings/optimize/status/", settings_views.optimize_status, name="settings_optimize_status"
+    ),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("healthz", health.healthz, name="healthz"),
     path("bench/floor", floor.floor, name="bench_floor"),  # 404 unless BENCH=1
