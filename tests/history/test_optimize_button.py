@@ -103,7 +103,7 @@ def test_a_finished_run_stops_the_polling_and_shows_the_figures(owner_client, ow
     page = owner_client.get(STATUS, **HTMX).content.decode()
     assert POLL not in page
     assert "New parameters fit your history better." in page
-    assert "0.3731" in page and "0.3578" in page and "2100 reviews" in page
+    assert "0.3731" in page and "0.3578" in page and "2100 of your reviews" in page
 
 
 def test_a_run_left_running_by_a_dead_process_is_closed(owner_client, owner):
