@@ -81,6 +81,9 @@ def test_a_new_user_studies_five_cards_with_the_keyboard_and_undoes_one(
         wait_for_next_card(page, token)
         shown.append(card_id)
 
+    # Focus is back on Show answer, and screen readers heard the new card.
+    page.wait_for_function("() => document.activeElement?.id === 'study-reveal'")
+    assert page.inner_text("#study-announce").startswith("Next card: ")
     assert not blank_ids & set(shown)
     assert len(set(shown)) == 5
     assert studied(page) == 5

@@ -184,6 +184,20 @@ def test_a_rating_from_another_tab_is_refused_calmly(owner_client, deck):
     assert response.context["current"].card.question == "What is htmx?"
 
 
+def test_a_stale_rating_without_javascript_says_so_after_the_redirect(owner_client, deck):
+    tab_one = owner_client.get(study_url(deck))
+    tab_two = owner_client.get(study_url(deck))
+    owner_client.post(f"{study_url(deck)}review/", {"token": token_in(tab_one), "rating": 4})
+
+    response = owner_client.post(
+        f"{study_url(deck)}review/", {"token": token_in(tab_two), "rating": 4}, follow=True
+    )
+
+    assert ReviewLog.objects.count() == 1
+    assert "already answered in another tab" in response.content.decode()
+    assert response.context["current"].card.question == "What is htmx?"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
