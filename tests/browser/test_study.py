@@ -152,21 +152,23 @@ def test_the_study_page_weighs_under_100_kb(page, live_server, owner, seed_deck,
     assert page_errors == []
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshot_of_a_revealed_answer(browser, live_server, owner, seed_deck, scheme):
-    context = browser.new_context(viewport={"width": 900, "height": 820}, color_scheme=scheme)
-    page = context.new_page()
-    try:
-        log_in(page, live_server, "alice")
-        page.goto(f"{live_server.url}/decks/{seed_deck.pk}/study/")
-        page.keyboard.press("Space")
-        page.wait_for_selector("#study-answer", state="visible")
-        name = "study.png" if scheme == "light" else "study-dark.png"
-        folder = DOCS_SCREENSHOTS if os.environ.get("SCREENSHOTS") else ARTIFACTS
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / name), full_page=True)
-    finally:
-        context.close()
+def test_screenshots_of_a_revealed_answer_in_light_and_dark(browser, live_server, owner, seed_deck):
+    folder = DOCS_SCREENSHOTS if os.environ.get("SCREENSHOTS") else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    for scheme, name in [("light", "study.png"), ("dark", "study-dark.png")]:
+        context = browser.new_context(viewport={"width": 900, "height": 820}, color_scheme=scheme)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        try:
+            log_in(page, live_server, "alice")
+            page.goto(f"{live_server.url}/decks/{seed_deck.pk}/study/")
+            page.keyboard.press("Space")
+            page.wait_for_selector("#study-answer", state="visible")
+            page.screenshot(path=str(folder / name), full_page=True)
+            assert errors == []
+        finally:
+            context.close()
 
 
 def test_reveal_and_rate_work_without_javascript(browser, live_server, owner, seed_deck):
