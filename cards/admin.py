@@ -58,10 +58,14 @@ class AnswerFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeckChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, deck):
+        owner = deck.owner.username if deck.owner else "site deck"
+        return f"{deck.name} ({owner}{', public' if deck.is_public else ''})"
+
+
 class MoveToDeckForm(forms.Form):
-    deck = forms.ModelChoiceField(
-        queryset=Deck.objects.select_related("owner"), label="Move to deck"
-    )
+    deck = DeckChoiceField(queryset=Deck.objects.select_related("owner"), label="Move to deck")
 
 
 class FillAnswerForm(forms.Form):
@@ -153,7 +157,7 @@ class CardAdmin(admin.ModelAdmin):
         count = curation.set_suspended(queryset, False)
         self.message_user(request, f"Unsuspended {count} cards.", messages.SUCCESS)
 
-    @admin.action(description="Merge selected cards into one…", permissions=["delete"])
+    @admin.action(description="Merge into… (select two cards)", permissions=["delete"])
     def merge_selected(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True)[:3])
         if len(ids) != 2:

@@ -113,3 +113,23 @@ def test_needs_answer_lists_only_ones_own_blank_cards(owner_client, own_deck, pu
     response = owner_client.get(reverse("needs_answer"))
     assert [c.question for c in response.context["cards"]] == ["Blank one"]
     assert b"Bob&#x27;s blank" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("name", "uses_card"),
+    [("deck_edit", False), ("deck_delete", False), ("card_edit", True), ("card_delete", True),
+     ("card_answer", True)],
+)  # fmt: skip
+def test_edit_pages_make_the_same_queries_with_few_and_many_cards(
+    owner_client, own_deck, name, uses_card, django_assert_num_queries
+):
+    from .conftest import add_cards
+
+    url = url_for(name, uses_card, own_deck)
+    # Expect 3 to 5: session, user, the deck or card (visible decks as a subquery); the deck's
+    # delete page adds a count of its cards and one of its other learners.
+    with django_assert_num_queries(5, exact=False) as few:
+        owner_client.get(url)
+    add_cards(own_deck, 60)
+    with django_assert_num_queries(len(few.captured_queries)):
+        owner_client.get(url)
