@@ -346,6 +346,7 @@ def import_revlog(
             ]
             if index % 1000 == 0:
                 say(f"  replayed {index}/{len(new_logs)} cards")
+        say(f"  saving {len(rows)} reviews and {len(finals)} memory states")
         created = ReviewLog.objects.bulk_create(
             [log for fresh in new_logs.values() for log in fresh], batch_size=1000
         )
