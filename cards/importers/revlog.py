@@ -258,7 +258,10 @@ def _state_of(memory: CardState) -> dict:
 
 def _apply_outcome(log: ReviewLog, outcome) -> None:
     log.state_before = int(outcome.before.state)
-    log.before = _state_of(outcome.before)
+    snapshot = _state_of(outcome.before)
+    if snapshot["exists"] and "version" in (log.before or {}):
+        snapshot["version"] = log.before["version"]  # a live review's; undo does not need it
+    log.before = snapshot
     log.elapsed_days = outcome.elapsed_days
     log.retrievability = outcome.retrievability
     log.state_after = int(outcome.after.state)

@@ -299,3 +299,23 @@ def test_round_trip_on_a_shared_public_deck_gives_identical_states(staff, owner,
     assert run("export_states", "--user", "dora", "--deck", "Shared") == run(
         "export_states", "--user", "alice", "--deck", "Shared"
     )
+
+
+def test_importing_leaves_the_logs_of_untouched_live_reviews_alone(deck, owner, write):
+    _study_live(owner, deck, datetime(2024, 3, 1, 9, 30, 0, 555555, tzinfo=UTC))
+    c1_before = list(ReviewLog.objects.filter(card__external_id="c1").values())
+    versions = {
+        log.pk: log.before["version"]
+        for log in ReviewLog.objects.filter(card__external_id="c2")
+        if "version" in log.before
+    }
+    # Only card c2 gets earlier history: c1's logs are not rewritten at all.
+    earlier = "card_id,review_time,review_rating\nc2,1690000000000,3\n"
+    run("import_revlog", write("c2.csv", earlier), "--user", "alice", "--deck", "Basics")
+    assert list(ReviewLog.objects.filter(card__external_id="c1").values()) == c1_before
+    c2_logs = ReviewLog.objects.filter(card__external_id="c2").order_by("reviewed_at")
+    assert [log.rating_scale for log in c2_logs] == ["four", "five", "five", "five"]
+    assert versions and all(
+        log.before.get("version") == versions[log.pk] for log in c2_logs if log.pk in versions
+    )
+    assert rebuild_states(owner, dry_run=True) == 0
