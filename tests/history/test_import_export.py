@@ -319,3 +319,19 @@ def test_importing_leaves_the_logs_of_untouched_live_reviews_alone(deck, owner, 
         log.before.get("version") == versions[log.pk] for log in c2_logs if log.pk in versions
     )
     assert rebuild_states(owner, dry_run=True) == 0
+
+
+def test_cards_without_an_imported_id_go_by_their_number(staff, owner, other, write):
+    deck = Deck.objects.create(owner=None, name="Site deck", is_public=True)
+    first = Card.objects.create(deck=deck, question="One?", answer="1", position=1)
+    Card.objects.create(deck=deck, question="Two?", answer="2", position=2)
+    _study_live(owner, deck, datetime(2024, 3, 1, 9, 30, tzinfo=UTC))
+    exported = run("export_revlog", "--user", "alice", "--deck", "Site deck")
+    assert exported.splitlines()[1].startswith(f"{first.pk},")
+
+    run("import_revlog", write("r.csv", exported), "--user", "bob", "--deck", "Site deck")
+
+    assert run("export_revlog", "--user", "bob") == exported
+    assert run("export_states", "--user", "bob", "--deck", "Site deck") == run(
+        "export_states", "--user", "alice", "--deck", "Site deck"
+    )
