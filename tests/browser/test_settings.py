@@ -2,6 +2,7 @@
 
 import pytest
 
+from cards.scheduling import DEFAULT_PARAMETERS
 from tests.browser.conftest import log_in
 from tests.history.test_optimize_button import _store_history
 
@@ -38,4 +39,19 @@ def test_settings_are_validated_saved_and_optimised(page, live_server, page_erro
     assert "fit your history better" in page.content()
     page.click("summary")
     page.screenshot(path="/tmp/settings-page.png", full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Reset to defaults")
+    page.wait_for_selector("text=back to the FSRS-6 defaults")
+    assert StudySettings.objects.get(user=owner).fsrs_parameters == list(DEFAULT_PARAMETERS)
+    assert page_errors == []
+
+
+def test_the_settings_page_fits_a_phone(mobile_page, live_server, page_errors, owner):
+    log_in(mobile_page, live_server, "alice")
+    mobile_page.goto(f"{live_server.url}/settings/")
+    mobile_page.click("summary")
+    width = mobile_page.evaluate("document.documentElement.scrollWidth")
+    mobile_page.screenshot(path="/tmp/settings-phone.png", full_page=True)
+    assert width <= 360
     assert page_errors == []
