@@ -44,17 +44,17 @@ HEATMAP_LEFT, HEATMAP_TOP, HEATMAP_STEP = 30, 16, 13  # SVG user units
 POOR_FIT_RMSE = 0.05
 LOG_EPSILON = 1e-6
 
-STABILITY_BINS = [
-    (0, 1, "under 1 day"),
-    (1, 3, "1–3 days"),
-    (3, 7, "3–7 days"),
-    (7, 14, "1–2 weeks"),
-    (14, 30, "2–4 weeks"),
-    (30, 90, "1–3 months"),
-    (90, 180, "3–6 months"),
-    (180, 365, "6–12 months"),
-    (365, 730, "1–2 years"),
-    (730, None, "2 years or more"),
+STABILITY_BINS = [  # (from, to, label, short label for the chart axis), in days
+    (0, 1, "under 1 day", "<1d"),
+    (1, 3, "1–3 days", "1–3d"),
+    (3, 7, "3–7 days", "3–7d"),
+    (7, 14, "1–2 weeks", "1–2w"),
+    (14, 30, "2–4 weeks", "2–4w"),
+    (30, 90, "1–3 months", "1–3mo"),
+    (90, 180, "3–6 months", "3–6mo"),
+    (180, 365, "6–12 months", "6–12mo"),
+    (365, 730, "1–2 years", "1–2y"),
+    (730, None, "2 years or more", "2y+"),
 ]
 # FSRS difficulty runs from 1 (easy) to 10 (hard); the last bin includes 10.
 DIFFICULTY_BINS = [(d, d + 1, f"{d}–{d + 1}") for d in range(1, 10)]
@@ -66,19 +66,35 @@ DIFFICULTY_BINS = [(d, d + 1, f"{d}–{d + 1}") for d in range(1, 10)]
 class StudyDay(Func):
     """The study day of a timestamp: local wall time in `tz`, shifted back by `hour` hours.
 
-    The same rule as cards.scheduling.days.study_day, DST included. PostgreSQL does it natively;
-    SQLite calls study_day itself through a function registered in cards/apps.py.
+    The same rule as cards.scheduling.days.study_day, DST included. PostgreSQL does it natively
+    (AT TIME ZONE). On SQLite, given the range [start, end) the rows fall in, it is SQLite's own
+    date() plus a fixed offset per stretch of constant UTC offset (a CASE with one branch per
+    DST change in the range), so no Python runs per row; without a range it falls back to
+    study_day itself through a function registered in cards/apps.py.
     """
 
     output_field = DateField()
 
-    def __init__(self, expression, tz: str, hour: int):
+    def __init__(self, expression, tz: str, hour: int, start=None, end=None):
         super().__init__(expression)
-        self.tz, self.hour = tz, int(hour)
+        self.tz, self.hour, self.start, self.end = tz, int(hour), start, end
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"studyapp_study_day({sql}, %s, %s)", (*params, self.tz, self.hour)
+        if self.start is None or self.end is None:
+            return f"studyapp_study_day({sql}, %s, %s)", (*params, self.tz, self.hour)
+        segments = offset_segments(self.tz, self.start, self.end)
+        shift = [f"{offset - self.hour * 3600:+d} seconds" for _, offset in segments]
+        if len(segments) == 1:
+            return f"date({sql}, %s)", (*params, shift[0])
+        parts, all_params = ["CASE"], []
+        for (until, _), modifier in zip(segments[:-1], shift, strict=False):
+            parts.append(f"WHEN {sql} < %s THEN date({sql}, %s)")
+            all_params += [*params, connection.ops.adapt_datetimefield_value(until), *params]
+            all_params.append(modifier)
+        parts.append(f"ELSE date({sql}, %s) END")
+        all_params += [*params, shift[-1]]
+        return " ".join(parts), tuple(all_params)
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
@@ -86,6 +102,34 @@ class StudyDay(Func):
             f"((({sql}) AT TIME ZONE %s) - make_interval(hours => %s))::date",
             (*params, self.tz, self.hour),
         )
+
+
+def offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[datetime | None, int]]:
+    """The zone's UTC offsets over [start, end): [(until, offset seconds), ..., (None, last)].
+
+    Steps a day at a time and bisects each change down to the second (zones change offset at
+    most a few times a year), so a year costs about 400 offset look-ups.
+    """
+    zone = get_zone(tz)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(zone).utcoffset().total_seconds())
+
+    segments: list[tuple[datetime | None, int]] = []
+    moment, current = start, offset(start)
+    while moment < end:
+        following = min(moment + timedelta(days=1), end)
+        if offset(following) != current:
+            low, high = moment, following
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            change = high.replace(microsecond=0)  # offsets change on whole seconds
+            segments.append((change, current))
+            current = offset(change)
+        moment = following
+    segments.append((None, current))
+    return segments
 
 
 class DaysBetween(Func):
@@ -289,7 +333,7 @@ class Stats:
                 "shares": [_round(m.share) for m in self.mastery],
             },
             "stability": {
-                "labels": [label for label, _ in self.stability],
+                "labels": [short for _, _, _, short in STABILITY_BINS],
                 "counts": [n for _, n in self.stability],
             },
             "difficulty": {
@@ -322,7 +366,7 @@ def _series(buckets: list[Bucket]) -> dict:
 def build_stats(user, settings, deck: Deck | None = None, now: datetime | None = None) -> Stats:
     """Every figure of the statistics page for `user` (one deck, or all when deck is None).
 
-    Seven queries, plus one more only for a streak longer than the heatmap's year.
+    Six queries, plus one more only for a streak longer than the heatmap's year.
     """
     now = now or timezone.now()
     tz = settings.timezone
@@ -344,19 +388,20 @@ def build_stats(user, settings, deck: Deck | None = None, now: datetime | None =
     heatmap_start -= timedelta(days=heatmap_start.weekday())  # columns are Monday-first weeks
     month_start = _add_months(today.replace(day=1), -(RETENTION_MONTHS - 1))
     window_start = min(heatmap_start, month_start)
-    days = _daily(logs, tz, hour, window_start)
+    days = _daily(logs, tz, hour, window_start, now)
     streak = _streak(days, today, window_start, logs, tz, hour)
 
     decay = decay_of(settings.fsrs_parameters)
     k = mastery_threshold(settings.desired_retention, decay)
-    calibration, log_loss, rmse, n_cal = _calibration(logs)
-    stability, difficulty = _distributions(memories)
+    totals, (calibration, log_loss, rmse, n_cal) = _history(logs)
+    studied, stability, difficulty = _distributions(memories)
+    totals["cards"] = studied
     return Stats(
         today=today,
         desired_retention=settings.desired_retention,
         timezone=tz,
         day_start_hour=hour,
-        totals=_totals(logs),
+        totals=totals,
         heatmap_start=heatmap_start,
         day_counts={d: row["reviews"] for d, row in days.items() if d >= heatmap_start},
         streak=streak,
@@ -374,34 +419,20 @@ def build_stats(user, settings, deck: Deck | None = None, now: datetime | None =
     )
 
 
-def _totals(logs) -> dict:
-    """Query: one aggregate row over the user's reviews."""
-    row = logs.aggregate(
-        reviews=Count("id"),
-        cards=Count("card", distinct=True),
-        time_ms=Sum("duration_ms"),
-        review_state=Count("id", filter=Q(state_before=REVIEW)),
-        passed=Count("id", filter=Q(state_before=REVIEW, grade__gte=PASS_GRADE)),
-    )
-    row["time_ms"] = row["time_ms"] or 0
-    row["time_text"] = format_duration(row["time_ms"])
-    row["retention"] = row["passed"] / row["review_state"] if row["review_state"] else None
-    row["retention_percent"] = None if row["retention"] is None else 100 * row["retention"]
-    return row
-
-
 def format_duration(ms: int) -> str:
     minutes = round(ms / 60_000)
     if minutes < 60:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 60}h {minutes % 60}m"
 
 
-def _daily(logs, tz, hour, start: date) -> dict[date, dict]:
+def _daily(logs, tz, hour, start: date, now: datetime) -> dict[date, dict]:
     """Query: reviews per study day since `start` (at most ~400 rows)."""
+    since = study_day_start(start, tz, hour)
+    until = now + timedelta(days=1)  # a little slack for clocks; later rows are still exact
     rows = (
-        logs.filter(reviewed_at__gte=study_day_start(start, tz, hour))
-        .annotate(day=StudyDay("reviewed_at", tz, hour))
+        logs.filter(reviewed_at__gte=since)
+        .annotate(day=StudyDay("reviewed_at", tz, hour, since, until))
         .values("day")
         .annotate(
             reviews=Count("id"),
@@ -479,7 +510,7 @@ def _forecast(memories, tz, hour, today, today_start) -> list[tuple[date, int]]:
         .annotate(
             day=Case(
                 When(due__lt=today_start, then=Value(today)),
-                default=StudyDay("due", tz, hour),
+                default=StudyDay("due", tz, hour, today_start, end),
                 output_field=DateField(),
             )
         )
@@ -539,10 +570,10 @@ def _mastery(user, memories, deck, k, today_start) -> list[DeckMastery]:
     return result
 
 
-def _distributions(memories) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """Query: one row holding a count per stability bin (days) and per difficulty bin."""
-    counts = {}
-    for i, (low, high, _) in enumerate(STABILITY_BINS):
+def _distributions(memories) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+    """Query: one row: the cards studied, a count per stability bin (days) and per difficulty."""
+    counts = {"studied": Count("id")}
+    for i, (low, high, _, _) in enumerate(STABILITY_BINS):
         q = Q(stability__gte=low) if high is None else Q(stability__gte=low, stability__lt=high)
         counts[f"s{i}"] = Count("id", filter=q)
     for i, (low, high, _) in enumerate(DIFFICULTY_BINS):
@@ -551,54 +582,79 @@ def _distributions(memories) -> tuple[list[tuple[str, int]], list[tuple[str, int
         counts[f"d{i}"] = Count("id", filter=Q(difficulty__gte=low) & upper)
     row = memories.aggregate(**counts)
     return (
-        [(label, row[f"s{i}"]) for i, (_, _, label) in enumerate(STABILITY_BINS)],
+        row["studied"],
+        [(label, row[f"s{i}"]) for i, (_, _, label, _) in enumerate(STABILITY_BINS)],
         [(label, row[f"d{i}"]) for i, (_, _, label) in enumerate(DIFFICULTY_BINS)],
     )
 
 
-def _calibration(logs):
-    """Query: per tenth of predicted recall, the count, sum predicted, sum recalled, sum ln loss.
+def _history(logs):
+    """Query: one pass over all the user's reviews for the totals and the calibration.
 
-    The reviews the optimiser scores: a prediction was made (not a first review) on a later
-    study day than the card's previous review. RMSE is over bins, weighted by their counts.
+    Grouped by tenth of predicted recall (bin -1 holds the reviews without a usable
+    prediction): per bin the count, time, review-state and passed counts, sum predicted, sum
+    recalled and the sum of the log-loss terms. Calibration uses the reviews the optimiser
+    scores: a prediction was made (not a first review) on a later study day than the card's
+    previous review. RMSE is over the bins, weighted by their counts.
     """
     p = Least(Greatest(F("retrievability"), Value(LOG_EPSILON)), Value(1 - LOG_EPSILON))
     recalled = Q(grade__gte=PASS_GRADE)
+    scored = Q(retrievability__isnull=False, elapsed_days__gt=0)
     rows = (
-        logs.filter(retrievability__isnull=False, elapsed_days__gt=0)
-        .annotate(
-            bin=Cast(
-                Least(Floor(F("retrievability") * Value(10.0)), Value(9.0)),
+        logs.annotate(
+            bin=Case(
+                When(
+                    scored,
+                    then=Cast(
+                        Least(Floor(F("retrievability") * Value(10.0)), Value(9.0)),
+                        output_field=IntegerField(),
+                    ),
+                ),
+                default=Value(-1),
                 output_field=IntegerField(),
             )
         )
         .values("bin")
         .annotate(
             n=Count("id"),
+            time_ms=Sum("duration_ms"),
+            review_state=Count("id", filter=Q(state_before=REVIEW)),
+            passed=Count("id", filter=Q(state_before=REVIEW) & recalled),
             predicted=Sum("retrievability"),
             recalled=Count("id", filter=recalled),
             loss=Sum(
                 Case(
-                    When(recalled, then=-Ln(p)),
-                    default=-Ln(Value(1.0) - p),
+                    When(scored & recalled, then=-Ln(p)),
+                    When(scored, then=-Ln(Value(1.0) - p)),
                     output_field=FloatField(),
                 )
             ),
         )
         .order_by("bin")
     )
+    totals = {"reviews": 0, "time_ms": 0, "review_state": 0, "passed": 0}
     bins, total, loss, squared = [], 0, 0.0, 0.0
     for row in rows:
+        totals["reviews"] += row["n"]
+        for key in ("time_ms", "review_state", "passed"):
+            totals[key] += row[key] or 0
+        if row["bin"] < 0:
+            continue
         n = row["n"]
         predicted, actual = row["predicted"] / n, row["recalled"] / n
-        b = max(0, min(9, int(row["bin"])))
+        b = min(9, int(row["bin"]))
         bins.append(CalibrationBin(b / 10, (b + 1) / 10, n, predicted, actual))
         total += n
         loss += row["loss"]
         squared += n * (predicted - actual) ** 2
+    totals["time_text"] = format_duration(totals["time_ms"])
+    totals["retention"] = (
+        totals["passed"] / totals["review_state"] if totals["review_state"] else None
+    )
+    totals["retention_percent"] = None if totals["retention"] is None else 100 * totals["retention"]
     if not total:
-        return bins, None, None, 0
-    return bins, loss / total, math.sqrt(squared / total), total
+        return totals, (bins, None, None, 0)
+    return totals, (bins, loss / total, math.sqrt(squared / total), total)
 
 
 def benchmark_stats(user, deck: Deck | None = None) -> Stats:

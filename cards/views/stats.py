@@ -1,3 +1,5 @@
+import json
+
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -18,9 +20,11 @@ def stats(request):
             raise Http404("No such deck")
         deck = get_deck_for_user(request, deck_id)
     data = build_stats(request.user, get_study_settings(request.user), deck=deck)
+    chart_data = data.chart_data()
     context = {
         "stats": data,
-        "chart_data": data.chart_data(),
+        "chart_data": chart_data,
+        "chart_json": json.dumps(chart_data),
         "heatmap": data.heatmap(),
         "deck": deck,
         "decks": Deck.objects.visible_to(request.user).order_by("name", "id").values("id", "name"),

@@ -176,30 +176,38 @@
     charts = [];
     var source = document.getElementById("stats-data");
     if (!source || !window.Chart) return;
-    var data = JSON.parse(source.textContent);
+    var data = JSON.parse(source.getAttribute("data-stats"));
     var colors = palette();
     window.Chart.defaults.color = colors.muted;
     window.Chart.defaults.borderColor = colors.border;
     window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
 
-    var byId = function (id) { return document.getElementById(id); };
+    // Canvases carry data-chart, not ids: htmx copies the style attribute between elements of
+    // the same id when it swaps, which the CSP (style-src 'self') blocks.
+    var byId = function (name) { return document.querySelector('canvas[data-chart="' + name + '"]'); };
     var made = [
-      byId("chart-forecast") && bar(byId("chart-forecast"), data.forecast.labels, data.forecast.counts, colors.accent, colors),
-      byId("chart-retention-weekly") && retention(byId("chart-retention-weekly"), data.weekly, data.desiredRetention, colors),
-      byId("chart-retention-monthly") && retention(byId("chart-retention-monthly"), data.monthly, data.desiredRetention, colors),
-      byId("chart-mastery") && mastery(byId("chart-mastery"), data.mastery, colors),
-      byId("chart-stability") && bar(byId("chart-stability"), data.stability.labels, data.stability.counts, colors.ok, colors),
-      byId("chart-difficulty") && bar(byId("chart-difficulty"), data.difficulty.labels, data.difficulty.counts, colors.warn, colors),
-      byId("chart-calibration") && calibration(byId("chart-calibration"), data.calibration, colors),
+      byId("forecast") && bar(byId("forecast"), data.forecast.labels, data.forecast.counts, colors.accent, colors),
+      byId("retention-weekly") && retention(byId("retention-weekly"), data.weekly, data.desiredRetention, colors),
+      byId("retention-monthly") && retention(byId("retention-monthly"), data.monthly, data.desiredRetention, colors),
+      byId("mastery") && mastery(byId("mastery"), data.mastery, colors),
+      byId("stability") && bar(byId("stability"), data.stability.labels, data.stability.counts, colors.ok, colors),
+      byId("difficulty") && bar(byId("difficulty"), data.difficulty.labels, data.difficulty.counts, colors.warn, colors),
+      byId("calibration") && calibration(byId("calibration"), data.calibration, colors),
     ];
     charts = made.filter(Boolean);
+    // On a narrow screen the heatmap scrolls: start at today, not a year ago.
+    var wrap = document.querySelector(".heatmap-wrap");
+    if (wrap) wrap.scrollLeft = wrap.scrollWidth;
   }
 
   document.addEventListener("DOMContentLoaded", draw);
   // The deck filter swaps #stats-body (and its #stats-data) through htmx.
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && event.target.id === "stats-body") draw();
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "stats-body") draw();
   });
+  // Back/forward after a filter change: htmx restores the page from the server.
+  document.addEventListener("htmx:historyRestore", draw);
   if (window.matchMedia) {
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", draw);
   }

@@ -7,7 +7,7 @@ import pytest
 
 from cards.models import Card, Deck, ReviewLog, StudySettings
 from cards.scheduling.days import study_day
-from cards.services.stats import build_stats, mastery_threshold
+from cards.services.stats import build_stats, mastery_threshold, offset_segments
 from tests.stats.conftest import NOW, add_log
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_totals(owner, history):
     assert stats.totals["reviews"] == 9
     assert stats.totals["cards"] == 5  # A1-A4 and B1
     assert stats.totals["time_ms"] == 3_000_000 + 8 * 90_000
-    assert stats.totals["time_text"] == "1 h 2 min"
+    assert stats.totals["time_text"] == "1h 2m"
     # Review-state reviews: 6, of which 4 passed (grade >= 2).
     assert stats.totals["review_state"] == 6
     assert stats.totals["passed"] == 4
@@ -206,3 +206,14 @@ def test_sql_study_days_match_the_python_rule_across_a_dst_change(owner):
         expected[day] = expected.get(day, 0) + 1
     stats = stats_for(owner, now=datetime(2026, 10, 27, 12, tzinfo=UTC))
     assert stats.day_counts == expected
+
+
+def test_offset_segments_find_each_dst_change_to_the_second():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    segments = offset_segments("Europe/Berlin", start, datetime(2027, 1, 1, tzinfo=UTC))
+    assert segments == [
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), 3600),
+        (datetime(2026, 10, 25, 1, tzinfo=UTC), 7200),
+        (None, 3600),
+    ]
+    assert offset_segments("UTC", start, start + timedelta(days=400)) == [(None, 0)]
