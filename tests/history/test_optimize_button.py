@@ -154,7 +154,7 @@ def test_the_button_fits_in_the_background_and_saves_a_better_fit(owner):
 @pytest.mark.django_db(transaction=True)
 def test_other_requests_are_served_while_a_fit_runs(owner, other, monkeypatch):
     """The fit runs in a child process: even a CPU-bound one leaves this process free."""
-    busy = "import time\nend = time.time() + 2.5\nwhile time.time() < end:\n    pass\n"
+    busy = "import time\nend = time.time() + 3\nwhile time.time() < end:\n    pass\n"
     monkeypatch.setattr(optimize_service, "CHILD_CODE", busy + optimize_service.CHILD_CODE)
     _store_history(owner, n_cards=20, reviews_per_card=4)
     alice, bob = Client(), Client()
@@ -169,8 +169,9 @@ def test_other_requests_are_served_while_a_fit_runs(owner, other, monkeypatch):
         latencies.append(time.monotonic() - started)
         time.sleep(0.05)
 
-    assert len(latencies) >= 5, "the fit should have taken a couple of seconds"
-    assert max(latencies) < 1.0
+    # The fit spins for 3 s; a blocked process would answer once, after it. Ours answers many times.
+    assert len(latencies) >= 3, "the fit should have taken a few seconds"
+    assert max(latencies) < 1.5
     assert OptimizerRun.objects.get(user=owner).status == "done"
 
 
