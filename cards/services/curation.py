@@ -78,51 +78,107 @@ class DuplicatePair:
     reason: str = "alike"
 
 
+# Every pair of a deck is compared up to this many cards (about 2 s at 800 on a busy machine);
+# in bigger decks only neighbours in sorted order are, which finds near-copies that share a
+# long beginning or a long ending — what near-duplicate questions look like in practice.
+EXACT_LIMIT = 800
+WINDOW = 40
+RARE_WORDS = 4
+_WORD = re.compile(r"\w+")
+
+
 def find_duplicates(cards, ratio: float = DUPLICATE_RATIO) -> list[DuplicatePair]:
     """Pairs of cards in the same deck whose normalised questions are at least `ratio` alike,
-    or that open with the same question ("What is RAG?" and "What is RAG? How is it built?").
-
-    Within a deck, cards are sorted by length and compared only with those close enough in
-    length to reach the ratio (2·matches / (a+b) ≥ r needs min/max ≥ r / (2 − r)), and the
-    cheap upper bounds of SequenceMatcher go first.
-    """
+    or that open with the same question ("What is RAG?" and "What is RAG? How is it built?")."""
     pairs = []
-    rows = cards.select_related("deck").order_by("deck_id", "position", "pk")
+    rows = (
+        cards.select_related("deck")
+        .only("pk", "deck_id", "deck__name", "question", "answer", "position")
+        .order_by("deck_id", "position", "pk")
+    )
     for _deck_id, group in groupby(rows, key=lambda card: card.deck_id):
         group = list(group)
+        items = [(normalise_question(card.question), card) for card in group]
         found = {}
-        items = sorted(
-            ((normalise_question(c.question), c) for c in group), key=lambda x: len(x[0])
-        )
-        for i, (text_a, card_a) in enumerate(items):
-            matcher = SequenceMatcher(None, autojunk=False)
-            matcher.set_seq2(text_a)
-            for text_b, card_b in items[i + 1 :]:
-                if text_a and len(text_a) / max(len(text_b), 1) < ratio / (2 - ratio):
-                    break
-                matcher.set_seq1(text_b)
-                if matcher.real_quick_ratio() < ratio or matcher.quick_ratio() < ratio:
-                    continue
-                score = matcher.ratio()
-                if score >= ratio:
-                    found[frozenset((card_a.pk, card_b.pk))] = (card_a, card_b, score, "alike")
-        by_opening = {}
-        for card in group:
-            key = opening_question(card.question)
-            if len(key) >= 5:
-                by_opening.setdefault(key, []).append(card)
-        for same in by_opening.values():
-            for i, card_a in enumerate(same):
-                for card_b in same[i + 1 :]:
-                    found.setdefault(
-                        frozenset((card_a.pk, card_b.pk)),
-                        (card_a, card_b, 1.0, "same opening question"),
-                    )
+        candidates = _all_pairs(items, ratio) if len(items) <= EXACT_LIMIT else _neighbours(items)
+        matcher, current = SequenceMatcher(None, autojunk=False), None
+        for (text_a, card_a), (text_b, card_b) in candidates:
+            if card_a is not current:
+                # SequenceMatcher caches what it learns about its second sequence.
+                matcher.set_seq2(text_a)
+                current = card_a
+            matcher.set_seq1(text_b)
+            if matcher.real_quick_ratio() < ratio or matcher.quick_ratio() < ratio:
+                continue
+            score = matcher.ratio()
+            if score >= ratio:
+                found[frozenset((card_a.pk, card_b.pk))] = (card_a, card_b, score, "alike")
+        for card_a, card_b in _same_opening(group):
+            found.setdefault(
+                frozenset((card_a.pk, card_b.pk)), (card_a, card_b, 1.0, "same opening question")
+            )
         for card_a, card_b, score, reason in found.values():
             first, second = sorted((card_a, card_b), key=lambda c: (c.position, c.pk))
             pairs.append(DuplicatePair(first, second, score, reason))
     pairs.sort(key=lambda p: (p.first.deck.name, p.first.position, p.first.pk, p.second.pk))
     return pairs
+
+
+def _all_pairs(items, ratio):
+    """Every pair close enough in length to reach the ratio: 2·matches / (a+b) ≥ r needs
+    shorter/longer ≥ r / (2 − r), so after sorting by length each scan stops early."""
+    items = sorted(items, key=lambda item: len(item[0]))
+    least = ratio / (2 - ratio)
+    for i, item_a in enumerate(items):
+        for item_b in items[i + 1 :]:
+            if item_a[0] and len(item_a[0]) / max(len(item_b[0]), 1) < least:
+                break
+            yield item_a, item_b
+
+
+def _neighbours(items):
+    """Candidates in a big deck: neighbours when sorted from the start and from the end, and
+    cards that share one of their rarest words (near-copies share most of their words)."""
+    seen = set()
+
+    def fresh(item_a, item_b):
+        pair = frozenset((item_a[1].pk, item_b[1].pk))
+        if pair in seen or item_a[1].pk == item_b[1].pk:
+            return False
+        seen.add(pair)
+        return True
+
+    for key in (lambda item: item[0], lambda item: item[0][::-1]):
+        ordered = sorted(items, key=key)
+        for i, item_a in enumerate(ordered):
+            for item_b in ordered[i + 1 : i + 1 + WINDOW]:
+                if fresh(item_a, item_b):
+                    yield item_a, item_b
+    words = [set(_WORD.findall(item[1].question.lower())) for item in items]
+    holders: dict[str, list[int]] = {}
+    for index, found in enumerate(words):
+        for word in found:
+            holders.setdefault(word, []).append(index)
+    for index, found in enumerate(words):
+        rarest = sorted(found, key=lambda word: (len(holders[word]), word))[:RARE_WORDS]
+        for word in rarest:
+            if len(holders[word]) > WINDOW:
+                break
+            for other in holders[word]:
+                if fresh(items[index], items[other]):
+                    yield items[index], items[other]
+
+
+def _same_opening(group):
+    by_opening = {}
+    for card in group:
+        key = opening_question(card.question)
+        if len(key) >= 5:
+            by_opening.setdefault(key, []).append(card)
+    for same in by_opening.values():
+        for i, card_a in enumerate(same):
+            for card_b in same[i + 1 :]:
+                yield card_a, card_b
 
 
 @dataclass

@@ -293,3 +293,46 @@ def test_card_list_query_count_does_not_grow(staff_client, own_deck, django_asse
     add_cards(own_deck, 60)
     with django_assert_max_num_queries(len(few.captured_queries)):
         staff_client.get(CHANGELIST)
+
+
+def test_fill_answers_page_query_count_does_not_grow(
+    staff_client, own_deck, django_assert_num_queries
+):
+    url = f"{FILL}?deck={own_deck.pk}"
+    staff_client.get(url)
+    # Expect 5: session, user, deck, the next blank card, how many are left; plus the deck
+    # choices with their counts.
+    with django_assert_num_queries(6) as few:
+        staff_client.get(url)
+    Card.objects.bulk_create(
+        Card(deck=own_deck, question=f"Blank {i}", answer="", position=10 + i) for i in range(40)
+    )
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = staff_client.get(url)
+    assert b"41 of 41 left" in response.content
+
+
+def test_duplicates_page_query_count_does_not_grow(
+    staff_client, own_deck, django_assert_num_queries
+):
+    url = reverse("admin:cards_card_duplicates")
+    staff_client.get(url)
+    # Expect 4: session, user, every card with its deck, the deck choices.
+    with django_assert_num_queries(4):
+        staff_client.get(url)
+    add_cards(own_deck, 40)
+    with django_assert_num_queries(4):
+        staff_client.get(url)
+
+
+def test_big_decks_still_find_near_copies_changed_at_both_ends(own_deck, monkeypatch):
+    from cards.services import curation
+
+    monkeypatch.setattr(curation, "EXACT_LIMIT", 3)
+    add_cards(own_deck, 30)
+    Card.objects.create(deck=own_deck, question="How does the attention mechanism scale?")
+    Card.objects.create(deck=own_deck, question="So how does the attention mechanism scale")
+    pairs = curation.find_duplicates(Card.objects.filter(deck=own_deck))
+    assert {
+        (p.first.question, p.second.question) for p in pairs if "attention" in p.first.question
+    } == {("How does the attention mechanism scale?", "So how does the attention mechanism scale")}
