@@ -87,3 +87,23 @@ def test_staff_fill_an_answer_with_the_preview_and_a_learner_studies_it(
     assert "look at" in learner_page.inner_text("#study-answer-text")
     context.close()
     assert page_errors == []
+
+
+def test_an_owner_writes_an_answer_in_place_on_the_deck_page(page, live_server, db, page_errors):
+    from cards.models import Card, Deck
+
+    owner = make_user("alice")
+    deck = Deck.objects.create(owner=owner, name="Mine")
+    card = Card.objects.create(deck=deck, question="What is *htmx*?", answer="", position=1)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    page.click(f"#card-{card.pk} >> text=Write the answer")
+    page.fill(f"#answer-{card.pk}", "Hypermedia **controls**")
+    page.click(f"#card-{card.pk} button[type=submit]")
+    page.wait_for_selector(f"#card-{card.pk} details")
+    page.click(f"#card-{card.pk} summary")
+    assert page.inner_text(f"#card-{card.pk} .answer strong") == "controls"
+    assert page.url == f"{live_server.url}/decks/{deck.pk}/"  # swapped in place, no reload
+    card.refresh_from_db()
+    assert card.answer == "Hypermedia **controls**"
+    assert page_errors == []
