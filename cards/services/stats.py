@@ -20,6 +20,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     Q,
     Sum,
     Value,
@@ -107,8 +108,8 @@ class StudyDay(Func):
 def offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[datetime | None, int]]:
     """The zone's UTC offsets over [start, end): [(until, offset seconds), ..., (None, last)].
 
-    Steps a day at a time and bisects each change down to the second (zones change offset at
-    most a few times a year), so a year costs about 400 offset look-ups.
+    Steps a week at a time and bisects each change down to the second (zones change offset at
+    most a few times a year, months apart), so a year costs about 100 offset look-ups.
     """
     zone = get_zone(tz)
 
@@ -118,7 +119,7 @@ def offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[datet
     segments: list[tuple[datetime | None, int]] = []
     moment, current = start, offset(start)
     while moment < end:
-        following = min(moment + timedelta(days=1), end)
+        following = min(moment + timedelta(days=7), end)
         if offset(following) != current:
             low, high = moment, following
             while high - low > timedelta(seconds=1):
@@ -292,13 +293,16 @@ class Stats:
         while day <= self.today:
             column, row = (day - self.heatmap_start).days // 7, day.weekday()
             count = self.day_counts.get(day, 0)
+            # Formatted here, not with |date in the template: 370 of those cost ~100 ms.
+            label = f"{day:%a} {day.day} {day:%b %Y}"
             cells.append(
                 {
                     "x": HEATMAP_LEFT + column * HEATMAP_STEP,
                     "y": HEATMAP_TOP + row * HEATMAP_STEP,
                     "level": math.ceil(4 * count / peak) if count else 0,
-                    "day": day,
                     "count": count,
+                    "label": label,
+                    "title": f"{label}: {count} review{'' if count == 1 else 's'}",
                 }
             )
             if day.day == 1 and column < columns - 1:
@@ -389,11 +393,11 @@ def build_stats(user, settings, deck: Deck | None = None, now: datetime | None =
     month_start = _add_months(today.replace(day=1), -(RETENTION_MONTHS - 1))
     window_start = min(heatmap_start, month_start)
     days = _daily(logs, tz, hour, window_start, now)
-    streak = _streak(days, today, window_start, logs, tz, hour)
 
     decay = decay_of(settings.fsrs_parameters)
     k = mastery_threshold(settings.desired_retention, decay)
     totals, (calibration, log_loss, rmse, n_cal) = _history(logs)
+    streak = _streak(days, today, window_start, logs, tz, hour, totals["first_review"])
     studied, stability, difficulty = _distributions(memories)
     totals["cards"] = studied
     return Stats(
@@ -444,7 +448,7 @@ def _daily(logs, tz, hour, start: date, now: datetime) -> dict[date, dict]:
     return {row["day"]: row for row in rows}
 
 
-def _streak(days, today, window_start, logs, tz, hour) -> int:
+def _streak(days, today, window_start, logs, tz, hour, first_review) -> int:
     """Study days in a row up to today (or up to yesterday while today is still open)."""
     day = today if today in days else today - timedelta(days=1)
     streak = 0
@@ -453,9 +457,10 @@ def _streak(days, today, window_start, logs, tz, hour) -> int:
         day -= timedelta(days=1)
     if day < window_start:
         # The run fills the whole window: one more query reads the study days before it.
+        until = study_day_start(window_start, tz, hour)
         older = set(
-            logs.filter(reviewed_at__lt=study_day_start(window_start, tz, hour))
-            .annotate(day=StudyDay("reviewed_at", tz, hour))
+            logs.filter(reviewed_at__lt=until)
+            .annotate(day=StudyDay("reviewed_at", tz, hour, first_review, until))
             .values_list("day", flat=True)
             .order_by()
             .distinct()
@@ -617,6 +622,7 @@ def _history(logs):
         .values("bin")
         .annotate(
             n=Count("id"),
+            first=Min("reviewed_at"),
             time_ms=Sum("duration_ms"),
             review_state=Count("id", filter=Q(state_before=REVIEW)),
             passed=Count("id", filter=Q(state_before=REVIEW) & recalled),
@@ -632,10 +638,12 @@ def _history(logs):
         )
         .order_by("bin")
     )
-    totals = {"reviews": 0, "time_ms": 0, "review_state": 0, "passed": 0}
+    totals = {"reviews": 0, "time_ms": 0, "review_state": 0, "passed": 0, "first_review": None}
     bins, total, loss, squared = [], 0, 0.0, 0.0
     for row in rows:
         totals["reviews"] += row["n"]
+        if totals["first_review"] is None or row["first"] < totals["first_review"]:
+            totals["first_review"] = row["first"]
         for key in ("time_ms", "review_state", "passed"):
             totals[key] += row[key] or 0
         if row["bin"] < 0:

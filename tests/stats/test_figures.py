@@ -43,9 +43,10 @@ def test_heatmap_counts_group_by_study_day_in_the_users_zone(owner, history):
     heatmap = stats.heatmap()
     assert len(heatmap["cells"]) == (date(2026, 11, 28) - date(2025, 11, 24)).days + 1
     assert heatmap["peak"] == 2 and heatmap["active_days"] == 5
-    levels = {c["day"]: c["level"] for c in heatmap["cells"]}
-    assert levels[date(2026, 11, 28)] == 4 and levels[date(2026, 11, 26)] == 2
-    assert levels[date(2026, 11, 25)] == 0
+    levels = {c["label"]: c["level"] for c in heatmap["cells"]}
+    assert levels["Sat 28 Nov 2026"] == 4 and levels["Thu 26 Nov 2026"] == 2
+    assert levels["Wed 25 Nov 2026"] == 0
+    assert heatmap["cells"][-1]["title"] == "Sat 28 Nov 2026: 2 reviews"
 
 
 def test_streak_counts_days_in_a_row_up_to_today(owner, history):
