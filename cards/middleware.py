@@ -33,3 +33,28 @@ class SessionIdleTimeoutMiddleware:
         elif now - touched >= settings.SESSION_REFRESH_SECONDS:
             session[TOUCHED_KEY] = now
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """A body over REQUEST_MAX_BYTES gets a 413 page before anything reads it.
+
+    Django streams file uploads to disk and the upload forms check IMPORT_MAX_BYTES only once the
+    whole file has arrived; this stops a huge upload at its Content-Length. (A proxy's own limit,
+    e.g. nginx's client_max_body_size, is still worth setting: it also covers chunked bodies.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            from django.shortcuts import render
+            from django.template.defaultfilters import filesizeformat
+
+            limit = filesizeformat(settings.IMPORT_MAX_BYTES)
+            return render(request, "413.html", {"limit": limit}, status=413)
+        return self.get_response(request)

@@ -39,8 +39,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "Studyapp")
 # The benchmark's floor view (/bench/floor, cards/views/floor.py): a 404 unless BENCH=1.
 BENCH_FLOOR_ENABLED = env_bool("BENCH", False)
-# The benchmark's floor view (/bench/floor, cards/views/floor.py): a 404 unless BENCH=1.
-BENCH_FLOOR_ENABLED = env_bool("BENCH", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +56,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every response gets the policy, even those the middleware below returns itself.
+    "csp.middleware.CSPMiddleware",
+    # Refuses an oversized body (413) before anything reads it.
+    "cards.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,7 +69,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "cards.middleware.SessionIdleTimeoutMiddleware",
     # Last, after AuthenticationMiddleware: turns a lock-out into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -215,6 +216,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # --- Uploads --------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+# Any request body larger than this is refused with 413 before it is read (cards.middleware).
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(IMPORT_MAX_BYTES + 1024 * 1024)))
 
 # --- Production hardening (on whenever DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -83,3 +83,13 @@ def test_a_missing_csrf_token_is_the_friendly_403(owner):
     assert "nothing was saved" in response.text
     assert "CSRF cookie not set" not in response.text  # the reason is for logs, not for people
     assert_csp(response)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(quiet_client, settings):
+    big = str(settings.REQUEST_MAX_BYTES + 1)
+    response = quiet_client.post("/decks/import/", {}, CONTENT_LENGTH=big)
+    assert response.status_code == 413
+    assert "That file is too large" in response.text
+    assert_csp(response)
+    ok = quiet_client.post("/decks/import/", {})
+    assert ok.status_code == 200  # the form, with its errors
