@@ -145,3 +145,30 @@ def test_query_count_does_not_grow_with_history(
     # With a deck filter: one more, the deck itself.
     with django_assert_num_queries(11):
         owner_client.get(URL, {"deck": deck.pk})
+
+
+def test_a_poor_fit_with_enough_history_links_to_the_optimiser(owner_client, owner, history):
+    card = history["cards"][5]
+    ReviewLog.objects.bulk_create(
+        ReviewLog(
+            user=owner,
+            card=card,
+            deck=card.deck,
+            rating=1,
+            grade=1,
+            reviewed_at=datetime(2026, 9, 1, tzinfo=UTC) + timedelta(minutes=i),
+            state_before=2,
+            retrievability=0.9,
+            elapsed_days=3,
+            state_after=2,
+            due_after=datetime(2026, 9, 2, tzinfo=UTC),
+        )
+        for i in range(400)
+    )
+    html = owner_client.get(URL).content.decode()
+    assert "run the optimiser" in html and f'href="{reverse("settings")}"' in html
+
+
+def test_few_reviews_say_how_many_the_optimiser_needs(owner_client, history):
+    html = owner_client.get(URL).content.decode()
+    assert "Once you have 400 such reviews" in html and "run the optimiser" not in html
