@@ -64,7 +64,8 @@ def test_a_new_user_studies_five_cards_with_the_keyboard_and_undoes_one(
     blank_ids = set(Card.objects.needing_answer().values_list("pk", flat=True))
     assert len(blank_ids) == 18
     sign_up(page, live_server, "dana")
-    page.get_by_role("link", name="Study Generative AI Flashcards").click()
+    deck_row = page.get_by_role("row").filter(has_text="Generative AI Flashcards")
+    deck_row.get_by_role("link", name="Study", exact=True).click()
     page.wait_for_selector("#study-card .study-item")
     before = counters(page)
     assert before == {"learning": 0, "to review": 0, "new": 20}  # the daily new-card limit
