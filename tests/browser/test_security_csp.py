@@ -175,3 +175,20 @@ def test_the_csp_blocks_injected_inline_code(csp_page, live_server, owner, page_
     assert "script-src" in violations  # the handler and the inline script
     assert "style-src" in violations  # the style attribute
     assert any("Content Security Policy" in text for text in csp_page.csp_messages)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cards/markdown.py keeps style='text-align:…' on th/td for aligned Markdown tables; "
+    "the CSP blocks it (a violation in the console). Map alignment to classes, then remove this.",
+)
+def test_an_aligned_markdown_table_renders_without_a_violation(
+    csp_page, live_server, owner, page_errors
+):
+    from cards.models import Card, Deck
+
+    deck = Deck.objects.create(owner=owner, name="Tables")
+    Card.objects.create(deck=deck, question="| a | b |\n|:--|--:|\n| 1 | 2 |", answer="x")
+    log_in(csp_page, live_server, "alice")
+    csp_page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    assert_no_violation(csp_page, page_errors, "aligned table")
