@@ -45,9 +45,10 @@ def _highlight(code: str, lang: str, _attrs) -> str:
     return highlight(code, lexer, _FORMATTER)
 
 
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable(
-    ["table", "strikethrough"]
-)
+# breaks: a line break the author typed stays a line break (cards are written line by line).
+_MD = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "breaks": True, "highlight": _highlight}
+).enable(["table", "strikethrough"])
 
 
 def tidy_exported_markdown(text: str) -> str:
