@@ -87,3 +87,14 @@ def test_the_address_comes_from_the_trusted_proxy(rf, settings):
 def test_client_login_still_works_without_a_request(client, owner):
     assert client.login(username="alice", password=PASSWORD)
     assert not client.login(username="alice", password="wrong")
+
+
+def test_a_garbled_forwarded_address_falls_back(rf, settings):
+    from cards.security import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-address")
+    assert client_ip(request) == "10.0.0.5"
+    request.META.pop("REMOTE_ADDR")
+    request.META.pop("HTTP_X_FORWARDED_FOR")
+    assert client_ip(request) is None
