@@ -24,11 +24,12 @@ ALLOWED_ATTRIBUTES = {
     "span": {"class"},
     "code": {"class"},
     "ol": {"start"},
-    "th": {"style"},
-    "td": {"style"},
+    "th": {"class"},
+    "td": {"class"},
 }
 # Exports write bullets as "•"; CommonMark only knows -, * and +.
 _BULLET = re.compile(r"^(\s*)•\s*", re.MULTILINE)
+_ALIGN_STYLE = re.compile(r'style="text-align:(left|right|center)"')
 # Text copied from a rendered page puts a bold span's closing ** at the start of the next line…
 _BOLD_ACROSS_LINES = re.compile(r"^\*\*([^*\n]+)\n\*\*[ \t]*", re.MULTILINE)
 # …or leaves spaces inside the delimiters ("**word **next"), which CommonMark does not count.
@@ -62,11 +63,12 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     html = _MD.render(tidy_exported_markdown(text))
+    # Table alignment as classes: the CSP forbids style attributes.
+    html = _ALIGN_STYLE.sub(r'class="align-\1"', html)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
-        filter_style_properties={"text-align"},
     )

@@ -177,11 +177,6 @@ def test_the_csp_blocks_injected_inline_code(csp_page, live_server, owner, page_
     assert any("Content Security Policy" in text for text in csp_page.csp_messages)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cards/markdown.py keeps style='text-align:…' on th/td for aligned Markdown tables; "
-    "the CSP blocks it (a violation in the console). Map alignment to classes, then remove this.",
-)
 def test_an_aligned_markdown_table_renders_without_a_violation(
     csp_page, live_server, owner, page_errors
 ):
