@@ -1,5 +1,6 @@
 """Malformed uploads through the web: a clear message naming what and where, nothing saved."""
 
+import io
 import json
 
 import pytest
@@ -60,4 +61,37 @@ def test_a_file_over_the_limit_is_refused_by_the_form(owner_client, settings):
     response = owner_client.post("/decks/import/", {"file": SimpleUploadedFile("big.csv", data)})
     assert response.status_code == 200
     assert "can be imported" in response.text
+    assert diff_fingerprints(before, db_fingerprint()) == []
+
+
+COMMANDS = [
+    ("import_deck", b"question,answer\nq\n", "deck.csv", []),
+    ("import_deck", b"\xff\xfe", "deck.txt", []),
+    ("import_cards", b"question,answer,id\nq,a,1\nq2,a2,1\n", "cards.csv",
+     ["--user", "alice", "--deck", "Mine"]),
+    ("import_revlog", b"card_id,review_time,review_rating\n1,notatime,3\n", "revlog.csv",
+     ["--user", "alice", "--deck", "Mine"]),
+    ("import_revlog", b"card_id,review_time,review_rating\n999,1700000000000,9\n", "revlog.csv",
+     ["--user", "alice", "--deck", "Mine"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "data", "name", "args"), COMMANDS)
+def test_a_bad_file_on_the_command_line_is_a_command_error(owner, tmp_path, command, data, name,
+                                                           args):  # fmt: skip
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from cards.models import Card, Deck
+    from cards.services.settings import get_study_settings
+
+    deck = Deck.objects.create(owner=owner, name="Mine")
+    Card.objects.create(deck=deck, question="one", answer="a", external_id="1")
+    get_study_settings(owner)
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = db_fingerprint()
+    with pytest.raises(CommandError) as error:
+        call_command(command, str(path), *args, stdout=io.StringIO())
+    assert name in str(error.value) or "row" in str(error.value) or "line" in str(error.value)
     assert diff_fingerprints(before, db_fingerprint()) == []
