@@ -187,3 +187,21 @@ def test_an_aligned_markdown_table_renders_without_a_violation(
     log_in(csp_page, live_server, "alice")
     csp_page.goto(f"{live_server.url}/decks/{deck.pk}/")
     assert_no_violation(csp_page, page_errors, "aligned table")
+
+
+def test_the_lockout_page(csp_page, live_server, owner, other, page_errors):
+    from django.conf import settings
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        csp_page.goto(f"{live_server.url}/accounts/login/")
+        csp_page.fill("input[name=username]", "alice")
+        csp_page.fill("input[name=password]", "not her password")
+        response_info = csp_page.expect_response(lambda r: r.request.method == "POST")
+        with response_info as info:
+            csp_page.click("button[type=submit]")
+    assert info.value.status == 429
+    assert csp_page.get_by_role("heading", name="Too many log-in attempts").is_visible()
+    assert "Try again in 15 minutes" in csp_page.inner_text("main")
+    page_errors[:] = [e for e in page_errors if "429" not in e]  # the browser logs the status
+    assert_no_violation(csp_page, page_errors, "lockout")
+    log_in(csp_page, live_server, "bob")  # someone else, same browser and address
