@@ -93,8 +93,34 @@ def another_user_reaches_none_of_the_private_objects(client, world, route):
         if route.object_params:
             assert diff_fingerprints(before, db_fingerprint()) == [], url
             assert any(r.status_code == 404 for r in responses) or route.is_admin, url
+    if not route.object_params and not route.is_admin:
+        _query_params_reach_nothing_private(client, world, route)
     if route.object_params and not route.is_admin:
         _assert_the_owner_reaches_it(route, world)
+
+
+def _private_rows(world):
+    """alice's own rows, which nothing bob sends may change."""
+    from cards.models import Card, Deck, MemoryState, OptimizerRun, ReviewLog, StudySettings
+
+    owner = world.owner
+    querysets = [Deck.objects.filter(owner=owner), Card.objects.filter(deck__owner=owner)]
+    querysets += [m.objects.filter(user=owner)
+                  for m in (MemoryState, ReviewLog, StudySettings, OptimizerRun)]  # fmt: skip
+    return [sorted(map(repr, qs.values_list())) for qs in querysets]
+
+
+def _query_params_reach_nothing_private(client, world, route):
+    """Views without ids in the path may take them from the query or the form: try them."""
+    ids = {"deck": world.ids["deck"], "card": world.ids["card"], "deck_id": world.ids["deck"],
+           "card_id": world.ids["card"], "reveal": "1", "show": "all",
+           "review": world.ids["review"], "run": world.ids["optimizer_run"]}  # fmt: skip
+    before = _private_rows(world)
+    for url in fill(route, world):
+        for response in (client.get(url, ids), client.get(url, ids, **HTMX),
+                         client.post(url, ids, **HTMX), client.post(url, ids)):  # fmt: skip
+            _assert_nothing_private(response, f"{url} with {ids}")
+    assert _private_rows(world) == before, url
 
 
 def _assert_the_owner_reaches_it(route, world):
