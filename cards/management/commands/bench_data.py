@@ -65,7 +65,7 @@ ANSWERS = (
     "Term N is the **first** thing you think of.",
     "- part one of N\n- part two of N\n- part three of N",
     "It happened in year N.",
-    "```python\ndef function_N():\n    return \"N\"\n```",
+    '```python\ndef function_N():\n    return "N"\n```',
     "Concept N means *exactly* what it says.",
     "1. Observe N\n2. Compare\n3. Conclude",
     "Because N needs it.",
@@ -117,8 +117,9 @@ class Memory:
     def snapshot(self, fmt):
         """The "before" JSON of a log: the MemoryState fields as reviews.py writes them."""
         if self.state == NEW:
-            return {}
+            return {"exists": False}
         return {
+            "exists": True,
             "state": self.state,
             "step": self.step,
             "stability": self.stability,

@@ -1,0 +1,1 @@
+"""The benchmark: `make bench` runs bench.run (see bench/README.md)."""
