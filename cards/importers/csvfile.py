@@ -8,6 +8,8 @@ from cards.importers.errors import ImportFileError, ParsedCard, ParsedDeck
 REQUIRED = ("question", "answer")
 OPTIONAL = ("id", "tags")
 MAX_FIELD = 100_000
+MAX_ID = 100  # Card.external_id
+MAX_TAGS = 500  # Card.tags
 
 
 def looks_like_csv(text: str) -> bool:
@@ -59,6 +61,14 @@ def parse_cards_csv(text: str, title: str = "") -> ParsedDeck:
             )
             if not card.question:
                 raise ImportFileError("the question is empty", line=line, kind="row")
+            if len(card.external_id) > MAX_ID:
+                raise ImportFileError(
+                    f"the id is longer than {MAX_ID} characters", line=line, kind="row"
+                )
+            if len(card.tags) > MAX_TAGS:
+                raise ImportFileError(
+                    f"the tags are longer than {MAX_TAGS} characters", line=line, kind="row"
+                )
             if card.external_id:
                 if card.external_id in seen_ids:
                     raise ImportFileError(

@@ -10,6 +10,7 @@ into another account and exporting again gives the same file apart from `exporte
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -214,6 +215,11 @@ _KIND_NAMES = {
 }  # fmt: skip
 
 
+# What the columns hold on every database: PositiveIntegerField's range and CharField lengths.
+_MAX_INT = 2**31 - 1
+_MAX_LENGTH = {"external_id": 100, "tags": 500, "rating_scale": 4, "timezone": 64}
+
+
 def _value(obj, name, kind, where):
     if not isinstance(obj, dict) or name not in obj:
         raise TransferError(f"{where}: {name} is missing")
@@ -237,6 +243,12 @@ def _value(obj, name, kind, where):
         if k not in (None, datetime) and isinstance(value, k):
             if k is int and value < 0 and name != "elapsed_days":
                 raise TransferError(f"{where}.{name}: must not be negative")
+            if k is float and not math.isfinite(value):
+                raise TransferError(f"{where}.{name}: {value!r} is not a finite number")
+            if k is int and abs(value) > _MAX_INT:
+                raise TransferError(f"{where}.{name}: {value} is too large")
+            if k is str and len(value) > _MAX_LENGTH.get(name, len(value)):
+                raise TransferError(f"{where}.{name}: longer than {_MAX_LENGTH[name]} characters")
             return value
     expected = " or ".join(_KIND_NAMES[k] for k in kinds)
     raise TransferError(f"{where}.{name}: expected {expected}, found {value!r}")

@@ -288,11 +288,6 @@ def test_revlog_import_is_all_or_nothing(owner, text):
     _in_rollback(check)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="csvfile.parse_cards_csv does not limit id to 100 / tags to 500 characters: on "
-    "PostgreSQL the import raises DataError (a 500 on the web). Remove this mark once fixed.",
-)
 def test_a_card_id_longer_than_its_column_is_a_clear_error(owner):
     """PostgreSQL would raise DataError (a 500) on an over-long id; the importer must say so."""
     text = "question,answer,id\nq,a," + "x" * 101 + "\n"
@@ -304,11 +299,6 @@ def test_a_card_id_longer_than_its_column_is_a_clear_error(owner):
         _assert_fits_columns()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transfer._value accepts any int: a position of 2**40 raises DataError on "
-    "PostgreSQL (a 500 on the web). Remove this mark once it is a TransferError.",
-)
 def test_a_number_too_big_for_its_column_is_a_clear_error(owner):
     card = {**GOOD_CARD, "position": 2**40}
     payload = {"format": "studyapp.user-data", "version": 1, "settings": None,
