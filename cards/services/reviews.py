@@ -193,7 +193,11 @@ def _clean_duration(duration_ms) -> int:
 
 
 def _already_recorded(user, claim: _Claim) -> ReviewResult | None:
-    log = ReviewLog.objects.filter(user=user, review_token=claim.nonce).first()
+    # The card narrows it to a few rows of reviewlog_user_card_time; by token alone SQLite walked
+    # every log of the user (its partial unique index is unusable with a bound '' parameter).
+    log = ReviewLog.objects.filter(
+        user=user, card_id=claim.card_id, review_token=claim.nonce
+    ).first()
     if log is None:
         return None
     memory = MemoryState.objects.filter(user=user, card_id=log.card_id).first()
