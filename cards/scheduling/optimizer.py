@@ -8,7 +8,7 @@ from datetime import datetime
 
 import fsrs_rs_python as fr
 
-from .days import DEFAULT_DAY_START_HOUR, elapsed_days, require_aware
+from .days import DEFAULT_DAY_START_HOUR, require_aware, study_day
 from .ratings import Grade
 
 MIN_REVIEWS = 400
@@ -25,11 +25,13 @@ def review_deltas(
         key=lambda pair: pair[0],
     )
     pairs: list[tuple[int, int]] = []
-    previous: datetime | None = None
+    previous = None
     for at, grade in ordered:
-        delta = 0 if previous is None else elapsed_days(previous, at, tz, day_start_hour)
-        pairs.append((int(grade), delta))
-        previous = at
+        # elapsed_days(previous, at) is the difference of study days: each review's study day
+        # is computed once, which halves the time of to_fsrs_items (the optimiser's hot loop).
+        day = study_day(at, tz, day_start_hour)
+        pairs.append((int(grade), 0 if previous is None else (day - previous).days))
+        previous = day
     return pairs
 
 
