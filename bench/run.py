@@ -351,6 +351,8 @@ def markdown(result: dict) -> str:
             )
             if scenario == "loop":
                 for name, e in sorted(s["requests"].items()):
+                    if not e["requests"]:
+                        continue  # logging in happens before the measurement starts
                     lines.append(
                         f"| | {name} | {e['rps']} | {e['p50_ms']} | {e['p95_ms']} | "
                         f"{e['p99_ms']} | {e['failures']} | |"
