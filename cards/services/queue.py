@@ -152,7 +152,9 @@ def _memory_counts(qs, today: _Today, group: bool):
         "learning": Count("pk", filter=Q(state__in=LEARNING_STATES, due__lte=today.now)),
         "review": Count("pk", filter=Q(state=State.REVIEW, due__lt=today.end)),
     }
-    qs = qs.filter(state__in=(*LEARNING_STATES, State.REVIEW))
+    # Both counts need due before the day's end (now < end): the range keeps the scan to the
+    # due cards of memory_user_state_due instead of every card the user ever studied.
+    qs = qs.filter(state__in=(*LEARNING_STATES, State.REVIEW), due__lt=today.end)
     if group:
         return {row["deck"]: row for row in qs.values("deck").annotate(**aggregates)}
     return qs.aggregate(**aggregates)
