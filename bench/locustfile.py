@@ -29,12 +29,13 @@ PASSWORD = "bench-password"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 RATING_RE = re.compile(r'name="rating" value="(\d)"')
+TITLE_RE = re.compile(r"<title>([^<]*)</title>")
 # Mostly "4", as in the generated history.
 RATING_WEIGHTS = {1: 4, 2: 6, 3: 10, 4: 70, 5: 10}
 
 _numbers = itertools.count(1)
 _state = {"logged_in": 0, "started": None, "stopped": None}
-counters = {"database_is_locked": 0, "finished_pages": 0, "stale_notices": 0, "login_failed": 0}
+counters = {"database_is_locked": 0, "finished_pages": 0, "logged_out": 0, "login_failed": 0}
 
 
 def _check_locked(text: str) -> None:
@@ -99,8 +100,15 @@ class BenchUser(FastHttpUser):
             token = TOKEN_RE.search(text)
             csrf = CSRF_RE.search(text)
             if token is None or csrf is None:
-                counters["finished_pages"] += 1
-                page.failure("no card to study (the queue ran dry)")
+                if 'name="password"' in text:
+                    counters["logged_out"] += 1
+                    page.failure("logged out: the study page redirected to the login form")
+                elif "study-done" in text:
+                    counters["finished_pages"] += 1
+                    page.failure("no card to study (the queue ran dry)")
+                else:
+                    title = TITLE_RE.search(text)
+                    page.failure(f"no review form on {title.group(1) if title else 'the page'}")
                 return
         offered = [int(r) for r in RATING_RE.findall(text)] or [1, 2, 3, 4, 5]
         weights = [RATING_WEIGHTS.get(r, 1) for r in offered]
