@@ -10,7 +10,6 @@ has logged in (the statistics are reset then: password hashing is not what we me
 lasts BENCH_DURATION seconds; the results go to BENCH_OUT as JSON.
 """
 
-import itertools
 import json
 import os
 import random
@@ -33,9 +32,16 @@ TITLE_RE = re.compile(r"<title>([^<]*)</title>")
 # Mostly "4", as in the generated history.
 RATING_WEIGHTS = {1: 4, 2: 6, 3: 10, 4: 70, 5: 10}
 
-_numbers = itertools.count(1)
-_state = {"logged_in": 0, "started": None, "stopped": None}
-counters = {"database_is_locked": 0, "finished_pages": 0, "logged_out": 0, "login_failed": 0}
+_free = list(range(USERS, 0, -1))  # pop() hands out bench0001 first
+_logged_in: set[str] = set()
+_state = {"started": None, "stopped": None}
+counters = {
+    "database_is_locked": 0,
+    "finished_pages": 0,
+    "logged_out": 0,
+    "login_failed": 0,
+    "on_start_calls": 0,
+}
 
 
 def _check_locked(text: str) -> None:
@@ -46,8 +52,13 @@ def _check_locked(text: str) -> None:
 class BenchUser(FastHttpUser):
     # Closed loop with no think time: each user sends its next request as soon as it can.
     def on_start(self):
-        number = (next(_numbers) - 1) % USERS + 1
-        self.username = f"bench{number:04d}"
+        counters["on_start_calls"] += 1
+        # One bench user per locust user, kept if on_start runs again after an error: two
+        # locust users on one account would share (and twice as fast drain) one queue.
+        if not getattr(self, "username", None):
+            if not _free:
+                raise RuntimeError(f"more locust users than the {USERS} bench users")
+            self.username = f"bench{_free.pop():04d}"
         page = self.client.get("/accounts/login/", name="login form")
         csrf = CSRF_RE.search(page.text or "")
         with self.client.post(
@@ -68,12 +79,18 @@ class BenchUser(FastHttpUser):
             page = self.client.get("/bench/floor", name="floor token")
             csrf = CSRF_RE.search(page.text or "")
             self.csrf = csrf.group(1) if csrf else ""
-        _state["logged_in"] += 1
-        if _state["logged_in"] == self.environment.runner.target_user_count:
+        _logged_in.add(self.username)
+        target = self.environment.runner.target_user_count
+        if _state["started"] is None and len(_logged_in) == target:
             _start_measuring(self.environment)
 
     @task
     def work(self):
+        if _state["started"] is None:
+            # Wait for everyone to log in: the first ones would otherwise drain their queues
+            # alone while password hashing keeps the server busy.
+            gevent.sleep(0.2)
+            return
         if SCENARIO == "floor":
             self.floor()
         else:
