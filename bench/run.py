@@ -115,9 +115,15 @@ def prepare_sqlite(env, args, key) -> dict:
         # Fold the WAL into the file so one file is the whole dataset.
         import sqlite3
 
-        with sqlite3.connect(building) as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db = sqlite3.connect(building)
+        try:
             db.execute("ANALYZE")
+            db.commit()
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
         building.rename(cached)
         log(f"SQLite dataset generated in {time.monotonic() - started:.0f}s: {cached.name}")
     work = DATA / "run.sqlite3"
