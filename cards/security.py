@@ -1,4 +1,4 @@
-"""Security glue: the log-in throttling backend, the client address, the CSRF failure page.
+"""Security glue: the authentication backends, the client address, the CSRF failure page.
 
 See docs/security.md for the whole picture (throttling, sessions, CSP, production settings).
 """
@@ -7,6 +7,7 @@ import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth import backends, get_user_model
 from django.shortcuts import render
 
 
@@ -22,6 +23,19 @@ class AxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class ModelBackend(backends.ModelBackend):
+    """Django's ModelBackend; the user of each request comes with their study settings.
+
+    The study page and the review POST both need the settings: fetched with the user (a join
+    on a one-to-one), they cost no query of their own (get_study_settings reads the cache).
+    """
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("study_settings")
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def client_ip(request) -> str | None:

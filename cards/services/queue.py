@@ -1,11 +1,15 @@
 """What a user studies next: learning cards due now, then reviews due today, then new cards.
 
-Every function here makes a fixed number of index-backed queries, whatever the number of cards:
+StudyQueue answers the study page's questions (next card, counters, reviews done today) with
+a fixed number of index-backed queries, whatever the number of cards (SQL in queue_sql):
 - the study settings (cached on the user object, so at most once per request);
-- one aggregate over today's ReviewLog rows (index reviewlog_user_time) for the daily limits;
-- one "first by due date" query per memory-state kind (index memory_user[_deck]_state_due);
-- one "first card in deck order without a memory state" query (index card_deck_position with a
-  NOT EXISTS probe of memory_unique_user_card).
+- one aggregate over today's ReviewLog rows (index reviewlog_user_time) for the daily limits
+  and the reviews done;
+- the first learning or review card due (index memory_user[_deck]_state_due), then that card;
+- one count of the due learning and review cards;
+- one new-card query (index card_deck_position with a NOT EXISTS probe of
+  memory_unique_user_card), stopped at the daily limit.
+The dashboard's deck_queue_counts counts the same queue for many decks at once, as querysets.
 
 A card with a blank answer or a suspended card never enters the queue. A card's MemoryState in
 state NEW (left by undoing a first review) still counts as new.
@@ -17,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, Func, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
-from cards.models import Card, Deck, MemoryState, ReviewLog
+from cards.models import Card, MemoryState
 from cards.scheduling import State
 
+from . import queue_sql
 from .settings import get_study_settings, study_day_bounds
 
 LEARNING_STATES = (State.LEARNING, State.RELEARNING)
@@ -50,36 +54,33 @@ class NextCard:
 
 @dataclass
 class _Today:
-    """The study day of `now` and what is left of the daily limits."""
+    """The study day of `now`, what is left of the daily limits, and the reviews done."""
 
     now: datetime
     start: datetime
     end: datetime
     new_left: int
     reviews_left: int
+    studied: int
 
 
-def _today(user, now: datetime | None) -> _Today:
+def _today(user, now: datetime | None, deck=None, done=None) -> _Today:
+    """The study day of `now` and the daily limits left, from today's logs (one aggregate
+    unless `done` gives its figures: new cards started, reviews, reviews in `deck`)."""
     settings = get_study_settings(user)
     now = now or timezone.now()
     _, start, end = study_day_bounds(settings, now)
-    done = ReviewLog.objects.filter(user=user, reviewed_at__gte=start, reviewed_at__lt=end)
-    counts = done.aggregate(
-        new=Count("pk", filter=Q(state_before=State.NEW)),
-        reviews=Count("pk", filter=Q(state_before=State.REVIEW)),
-    )
+    if done is None:
+        done = queue_sql.reviews_done(user.pk, getattr(deck, "pk", None), start, end)
+    new, reviews, studied = done
     return _Today(
         now=now,
         start=start,
         end=end,
-        new_left=max(settings.new_cards_per_day - counts["new"], 0),
-        reviews_left=max(settings.reviews_per_day - counts["reviews"], 0),
+        new_left=max(settings.new_cards_per_day - new, 0),
+        reviews_left=max(settings.reviews_per_day - reviews, 0),
+        studied=studied,
     )
-
-
-def _visible(user, prefix: str = "") -> Q:
-    """Own decks and public ones, as in Deck.objects.visible_to."""
-    return Q(**{f"{prefix}deck__owner": user}) | Q(**{f"{prefix}deck__is_public": True})
 
 
 def _memories(user, deck=None, decks=None):
@@ -89,76 +90,13 @@ def _memories(user, deck=None, decks=None):
         return qs.filter(deck=deck)
     if decks is not None:
         return qs.filter(deck__in=decks)
-    return qs.filter(_visible(user))
+    return qs.filter(Q(deck__owner=user) | Q(deck__is_public=True))
 
 
-def _new_cards(user, deck=None, decks=None):
-    """Studyable cards this user has not started (no memory state beyond NEW)."""
+def _new_cards(user, decks):
+    """Studyable cards of `decks` this user has not started (no memory state beyond NEW)."""
     started = MemoryState.objects.filter(user=user, card=OuterRef("pk")).exclude(state=State.NEW)
-    qs = Card.objects.studyable().filter(~Exists(started))
-    if deck is not None:
-        return qs.filter(deck=deck)
-    if decks is not None:
-        return qs.filter(deck__in=decks)
-    # deck_id IN (the visible decks), not a join on the deck's columns: the join made SQLite
-    # scan every card of every user (350 ms at 400,000 cards); IN walks card_deck_position.
-    # is_public IN (true) rather than a bare boolean, so SQLite searches deck_public_name.
-    visible = Deck.objects.filter(Q(owner=user) | Q(is_public__in=[True])).order_by().values("pk")
-    if connection.vendor == "postgresql":
-        # PostgreSQL turned IN (subquery) into a merge join that walks card_deck_position from
-        # the first deck of all (183 ms for the last user of 20); = ANY(ARRAY(subquery)) runs
-        # the subquery once and searches the index per deck (5 ms).
-        return qs.filter(_EqualsAny(F("deck_id"), Subquery(visible)))
-    return qs.filter(deck__in=visible)
-
-
-class _EqualsAny(Func):
-    """column = ANY(ARRAY(subquery)), a boolean for filter()."""
-
-    arg_joiner = " = ANY(ARRAY("
-    template = "%(expressions)s))"
-    output_field = BooleanField()
-
-
-def _learning_due(qs, now):
-    return qs.filter(state__in=LEARNING_STATES, due__lte=now)
-
-
-def _reviews_due(qs, end):
-    return qs.filter(state=State.REVIEW, due__lt=end)
-
-
-def next_card(user, deck=None, now: datetime | None = None) -> NextCard | None:
-    """The card to show now, or None when the queue is empty for today.
-
-    Queries: settings (if not cached), today's log counts, then at most: first learning card
-    due now, first review card due before the end of the study day, first new card in deck
-    order (and, only for a card whose first review was undone, its NEW memory state).
-    """
-    today = _today(user, now)
-    memories = _memories(user, deck).select_related("card", "card__deck")
-    memory = _learning_due(memories, today.now).order_by("due", "pk").first()
-    if memory is not None:
-        return NextCard(memory.card, memory, "learning")
-    if today.reviews_left > 0:
-        memory = _reviews_due(memories, today.end).order_by("due", "pk").first()
-        if memory is not None:
-            return NextCard(memory.card, memory, "review")
-    if today.new_left > 0:
-        undone = MemoryState.objects.filter(user=user, card=OuterRef("pk"), state=State.NEW)
-        card = (
-            _new_cards(user, deck)
-            .select_related("deck")
-            .annotate(new_memory_id=Subquery(undone.values("pk")[:1]))
-            .order_by("deck_id", "position", "pk")
-            .first()
-        )
-        if card is not None:
-            memory = None
-            if card.new_memory_id is not None:
-                memory = MemoryState.objects.get(pk=card.new_memory_id)
-            return NextCard(card, memory, "new")
-    return None
+    return Card.objects.studyable().filter(~Exists(started), deck__in=decks)
 
 
 def _memory_counts(qs, today: _Today, group: bool):
@@ -174,20 +112,76 @@ def _memory_counts(qs, today: _Today, group: bool):
     return qs.aggregate(**aggregates)
 
 
-def queue_counts(user, deck=None, now: datetime | None = None) -> QueueCounts:
-    """How many cards are left today, within the daily limits.
+class StudyQueue:
+    """One user's queue at one moment, in one deck or in all visible decks.
 
-    Queries: settings (if not cached), today's log counts, memory states by kind, new cards.
+    One statement (queue_sql.snapshot) answers the counters, the reviews done today and which
+    card comes next; showing that card takes one more query (two for a new card).
     """
-    today = _today(user, now)
-    memory = _memory_counts(_memories(user, deck), today, group=False)
-    # Only up to the daily limit matters: a LIMIT stops the count early on big collections.
-    new = _new_cards(user, deck)[: today.new_left].count() if today.new_left else 0
-    return QueueCounts(
-        learning=memory["learning"],
-        review=min(memory["review"], today.reviews_left),
-        new=min(new, today.new_left),
-    )
+
+    def __init__(self, user, deck=None, now: datetime | None = None):
+        self.user = user
+        self.deck = deck
+        self._deck_id = deck.pk if deck is not None else None
+        settings = get_study_settings(user)
+        now = now or timezone.now()
+        _, start, end = study_day_bounds(settings, now)
+        row = queue_sql.snapshot(
+            user.pk, self._deck_id, now, start, end, new_limit=settings.new_cards_per_day
+        )
+        self.today = _today(user, now, deck, done=(row.new_done, row.reviews_done, row.studied))
+        self._counts = QueueCounts(
+            learning=row.learning_due,
+            review=min(row.review_due, self.today.reviews_left),
+            new=min(row.new_cards, self.today.new_left),
+        )
+        self._first_memory = row.first_learning
+        if self._first_memory is None and self._counts.review:
+            self._first_memory = row.first_review
+        self._next: NextCard | None | Literal[False] = False
+
+    @property
+    def studied(self) -> int:
+        """Reviews done this study day (in the deck if given)."""
+        return self.today.studied
+
+    def counts(self) -> QueueCounts:
+        """How many cards are left today, within the daily limits."""
+        return self._counts
+
+    def next_card(self) -> NextCard | None:
+        """Learning cards due now, then reviews due today, then new cards; None when done."""
+        if self._next is False:
+            self._next = self._find_next()
+        return self._next
+
+    def _find_next(self) -> NextCard | None:
+        if self._first_memory is not None:
+            memory = MemoryState.objects.select_related("card__deck").get(pk=self._first_memory)
+            kind = "learning" if memory.state in LEARNING_STATES else "review"
+            return NextCard(memory.card, memory, kind)
+        if not self._counts.new:
+            return None
+        [(card_id, undone_memory_id)] = queue_sql.first_new_cards(self.user.pk, self._deck_id, 1)
+        card = Card.objects.select_related("deck").get(pk=card_id)
+        memory = None
+        if undone_memory_id is not None:
+            memory = MemoryState.objects.get(pk=undone_memory_id)
+        return NextCard(card, memory, "new")
+
+    def next_due_at(self) -> datetime | None:
+        """When the next learning or review card falls due after now (one query)."""
+        return next_due_at(self.user, self.deck, self.today.now)
+
+
+def next_card(user, deck=None, now: datetime | None = None) -> NextCard | None:
+    """The card to show now, or None when the queue is empty for today."""
+    return StudyQueue(user, deck, now).next_card()
+
+
+def queue_counts(user, deck=None, now: datetime | None = None) -> QueueCounts:
+    """How many cards are left today, within the daily limits."""
+    return StudyQueue(user, deck, now).counts()
 
 
 def deck_queue_counts(user, decks, now: datetime | None = None) -> dict[int, QueueCounts]:
@@ -202,7 +196,7 @@ def deck_queue_counts(user, decks, now: datetime | None = None) -> dict[int, Que
     today = _today(user, now)
     memory = _memory_counts(_memories(user, decks=deck_ids), today, group=True)
     new = dict(
-        _new_cards(user, decks=deck_ids)
+        _new_cards(user, deck_ids)
         .order_by()
         .values("deck")
         .annotate(n=Count("pk"))
@@ -228,9 +222,4 @@ def next_due_at(user, deck=None, now: datetime | None = None) -> datetime | None
 
 def studied_today(user, deck=None, now: datetime | None = None) -> int:
     """Reviews the user has done this study day (in `deck` if given)."""
-    settings = get_study_settings(user)
-    _, start, end = study_day_bounds(settings, now)
-    qs = ReviewLog.objects.filter(user=user, reviewed_at__gte=start, reviewed_at__lt=end)
-    if deck is not None:
-        qs = qs.filter(deck=deck)
-    return qs.count()
+    return _today(user, now, deck).studied

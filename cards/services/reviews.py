@@ -212,41 +212,28 @@ def record_review(
     The same token again returns the recorded result with created=False and writes nothing.
     Raises StaleReview if the card's state changed since the token was issued, InvalidReview
     for a bad token or rating.
+
+    Optimistic locking: the card and its state are read, and the review computed, outside the
+    transaction; the transaction only writes, and its UPDATE ... WHERE version = <the version
+    read> (or, for a first review, the INSERT under the unique user-and-card constraint) fails
+    if another request changed the state meanwhile. So writers hold SQLite's lock, or
+    PostgreSQL's row lock, for two statements.
     """
     claim = _read_token(user, token)
     settings = get_study_settings(user)
     rating, grade = _clean_rating(rating, settings.rating_scale)
     duration_ms = _clean_duration(duration_ms)
     now = now or timezone.now()
-    done = _already_recorded(user, claim)
-    if done is not None:
-        return done
-    try:
-        with transaction.atomic():
-            return _record(user, claim, settings, rating, grade, duration_ms, now)
-    except IntegrityError:
-        # Another request used this token, or reviewed this new card, at the same moment.
-        done = _already_recorded(user, claim)
-        if done is not None:
-            return done
-        raise StaleReview("This card was answered meanwhile (in another tab?).") from None
-
-
-def _record(user, claim, settings, rating, grade, duration_ms, now) -> ReviewResult:
     visible = Q(deck__owner=user) | Q(deck__is_public=True)
     card = Card.objects.filter(visible, pk=claim.card_id).first()
     if card is None:
         raise InvalidReview("This card no longer exists or is no longer available to you.")
-    # PostgreSQL: waits for a concurrent review of this card. SQLite: the IMMEDIATE
-    # transaction already serialises writers.
-    memory = MemoryState.objects.select_for_update().filter(user=user, card=card).first()
-    # Re-check under the lock: a concurrent request with the same token may just have committed.
-    done = _already_recorded(user, claim)
-    if done is not None:
-        return done
+    memory = MemoryState.objects.filter(user=user, card=card).first()
     version = memory.version if memory is not None else 0
     if version != claim.version:
-        raise StaleReview("This card was answered meanwhile (in another tab?).")
+        # Recording a review and undoing one both bump the version, so only a changed version
+        # can mean this token was used: a replay returns what it recorded, else it is stale.
+        return _replayed(user, claim)
     before = card_state(memory)
     try:
         outcome = Scheduler(policy_for(settings)).review(
@@ -260,8 +247,7 @@ def _record(user, claim, settings, rating, grade, duration_ms, now) -> ReviewRes
     memory.deck_id = card.deck_id
     _apply_state(memory, outcome.after)
     memory.version = version + 1
-    memory.save()
-    log = ReviewLog.objects.create(
+    log = ReviewLog(
         user=user,
         card=card,
         deck_id=card.deck_id,
@@ -280,7 +266,36 @@ def _record(user, claim, settings, rating, grade, duration_ms, now) -> ReviewRes
         difficulty_after=outcome.after.difficulty,
         due_after=outcome.after.due,
     )
+    try:
+        with transaction.atomic():
+            if not _save_if_unchanged(memory, version):
+                raise _Changed
+            log.save(force_insert=True)
+    except (IntegrityError, _Changed):
+        # Another request used this token, or reviewed this card, at the same moment.
+        return _replayed(user, claim)
     return ReviewResult(log=log, memory=memory, created=True)
+
+
+class _Changed(Exception):
+    """The memory state's version moved between reading it and writing it."""
+
+
+def _save_if_unchanged(memory: MemoryState, version: int) -> bool:
+    """INSERT a first state, or UPDATE the state if it is still at `version`."""
+    if memory.pk is None:
+        memory.save(force_insert=True)  # the unique (user, card) constraint guards a race
+        return True
+    fields = {name: getattr(memory, name) for name in (*STATE_FIELDS, "deck_id", "version")}
+    return MemoryState.objects.filter(pk=memory.pk, version=version).update(**fields) == 1
+
+
+def _replayed(user, claim: _Claim) -> ReviewResult:
+    """The result this token recorded, or StaleReview if it recorded none."""
+    done = _already_recorded(user, claim)
+    if done is None:
+        raise StaleReview("This card was answered meanwhile (in another tab?).")
+    return done
 
 
 # -- undo -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ def signup(request):
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="cards.security.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Pick a deck to start studying.")
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from cards.models import Card, Deck, MemoryState
-from cards.services.queue import NextCard, next_card, next_due_at, queue_counts, studied_today
+from cards.services.queue import NextCard, StudyQueue
 from cards.services.reviews import (
     InvalidReview,
     StaleReview,
@@ -25,7 +25,7 @@ from cards.services.reviews import (
     record_review,
     undo_last_review,
 )
-from cards.services.settings import get_study_settings, study_day_bounds
+from cards.services.settings import get_study_settings
 from cards.views.access import get_deck_for_user
 
 STALE_NOTICE = "This card was already answered in another tab. Here is the next one."
@@ -90,12 +90,12 @@ def _pinned_card(request, deck, card_id) -> NextCard | None:
     return NextCard(card, memory, kind)
 
 
-def _render(request, deck, current, *, revealed=False, notice="", announcement=""):
+def _render(request, queue, current, *, revealed=False, notice="", announcement=""):
     """The full page, or for htmx the card with counters and progress out of band."""
-    user = request.user
+    user, deck = request.user, queue.deck
     settings = get_study_settings(user)
-    counts = queue_counts(user, deck)
-    studied = studied_today(user, deck)
+    counts = queue.counts()
+    studied = queue.studied
     context = {
         "deck": deck,
         "current": current,
@@ -114,22 +114,22 @@ def _render(request, deck, current, *, revealed=False, notice="", announcement="
         context["choices"] = preview_intervals(user, current.card, current.memory)
         context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
     else:
-        context.update(_finished_context(request, deck, settings, studied))
+        context.update(_finished_context(request, queue, settings))
         context["announcement"] = announcement or "All done for now."
     template = "cards/_study_update.html" if request.htmx else "cards/study.html"
     return render(request, template, context)
 
 
-def _finished_context(request, deck, settings, studied) -> dict:
+def _finished_context(request, queue, settings) -> dict:
     """What the finished view says: when the next card falls due, or why there is none."""
-    next_due = next_due_at(request.user, deck)
-    _, _, day_end = study_day_bounds(settings)
+    deck = queue.deck
+    next_due = queue.next_due_at()
     context = {
         "next_due": next_due,
-        "next_day": day_end,
+        "next_day": queue.today.end,
         "limits": settings,
     }
-    if studied == 0 and next_due is None:
+    if queue.studied == 0 and next_due is None:
         cards = Card.objects.all() if deck is None else deck.cards.all()
         if deck is None:
             cards = cards.filter(deck__in=Deck.objects.visible_to(request.user))
@@ -141,10 +141,9 @@ def _finished_context(request, deck, settings, studied) -> dict:
 @require_GET
 def study(request, deck_id=None):
     deck = _deck(request, deck_id)
-    current = _pinned_card(request, deck, request.GET.get("card"))
-    if current is None:
-        current = next_card(request.user, deck)
-    return _render(request, deck, current, revealed=request.GET.get("reveal") == "1")
+    queue = StudyQueue(request.user, deck)
+    current = _pinned_card(request, deck, request.GET.get("card")) or queue.next_card()
+    return _render(request, queue, current, revealed=request.GET.get("reveal") == "1")
 
 
 @require_POST
@@ -166,7 +165,8 @@ def review(request, deck_id=None):
         if notice:
             messages.info(request, notice)
         return redirect(_urls(deck)["study_url"])
-    response = _render(request, deck, next_card(request.user, deck), notice=notice)
+    queue = StudyQueue(request.user, deck)
+    response = _render(request, queue, queue.next_card(), notice=notice)
     return trigger_client_event(response, "cardReviewed")
 
 
@@ -180,8 +180,8 @@ def undo(request, deck_id=None):
         if notice:
             messages.info(request, notice)
         return redirect(f"{study_url}?card={log.card_id}" if log else study_url)
+    queue = StudyQueue(request.user, deck)
     current = _pinned_card(request, deck, log.card_id) if log is not None else None
-    if current is None:
-        current = next_card(request.user, deck)
+    current = current or queue.next_card()
     announcement = f"Rating undone. Back to: {current.card.question[:150]}" if current else ""
-    return _render(request, deck, current, notice=notice, announcement=announcement)
+    return _render(request, queue, current, notice=notice, announcement=announcement)

@@ -66,12 +66,12 @@ def test_dashboard_query_count_does_not_grow_with_decks(
 
     add_decks(2)
     get_study_settings(owner)  # created on first use; every later request reads it once
-    # Expect 7 queries: session, user, decks with their counts, study settings,
+    # Expect 6 queries: session, user (with study settings), decks with their counts,
     # then deck_queue_counts: today's review counts, memory states by deck, new cards by deck
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         owner_client.get("/")
     add_decks(30)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         owner_client.get("/")
 
 

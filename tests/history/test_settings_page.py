@@ -104,11 +104,11 @@ def test_the_page_takes_a_fixed_number_of_queries(
 ):
     _many_cards(owner, cards)
     OptimizerRun.objects.create(user=owner, status="done", message="ok")
-    # Expect 4 queries: session, user, study settings, latest optimizer run
-    with django_assert_num_queries(4):
+    # Expect 3 queries: session, user (with study settings), latest optimizer run
+    with django_assert_num_queries(3):
         assert owner_client.get(URL).status_code == 200
-    # Expect 4 queries: session, user, study settings, latest optimizer run (+1: close stale)
-    with django_assert_num_queries(5):
+    # Expect 4: session, user (with study settings), latest optimizer run, close a stale one
+    with django_assert_num_queries(4):
         assert owner_client.get("/settings/optimize/status/", **HTMX).status_code == 200
 
 

@@ -147,7 +147,7 @@ def test_log_and_state_are_written_in_one_transaction(learner, card, monkeypatch
     def broken(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(ReviewLog.objects, "create", broken)
+    monkeypatch.setattr(ReviewLog, "save", broken)
     with pytest.raises(DatabaseError):
         record_review(learner, issue_review_token(learner, card, None), 4, 0, now=NOW)
     assert not MemoryState.objects.exists()  # the state saved first was rolled back

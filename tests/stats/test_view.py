@@ -133,17 +133,17 @@ def test_query_count_does_not_grow_with_history(
     owner_client, owner, reviews, django_assert_num_queries
 ):
     deck = make_history(owner, reviews)
-    # Expect 10 queries: session, user, study settings; then the 6 statistics queries: reviews
+    # Expect 9 queries: session, user (with study settings); then the 6 statistics queries: reviews
     # per study day (last year), totals and calibration bins (one pass over all reviews),
     # forecast, memory states per deck, decks with answered counts, cards studied and
     # distributions; and the decks for the filter's select.
-    with django_assert_num_queries(10) as captured:
+    with django_assert_num_queries(9) as captured:
         response = owner_client.get(URL)
     assert response.context["stats"].totals["reviews"] == reviews
     # SQLite groups by study day with its own date(): no Python function runs per review.
     assert not any("studyapp_study_day" in q["sql"] for q in captured.captured_queries)
     # With a deck filter: one more, the deck itself.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         owner_client.get(URL, {"deck": deck.pk})
 
 

@@ -319,13 +319,13 @@ def test_the_review_post_makes_the_same_queries_with_few_or_many_cards(
     second = owner_client.get(study_url(deck))
     data = {"token": token_in(second), "rating": 4, "duration_ms": 900}
 
-    # Expect 20 queries:
-    #  session, user, deck (access), study settings,
-    #  record_review: nonce already used?, [savepoint], card, memory state FOR UPDATE,
-    #    nonce re-check under the lock, memory state insert, review log insert, [release],
-    #  next card: today's log counts, learning due, review due, first new card,
-    #  counters: today's log counts, memory states by kind, new cards; studied today
-    with django_assert_num_queries(20):
+    # Expect 12 queries:
+    #  session, user (with study settings), deck (access),
+    #  record_review: card, memory state (none: the card is new), [savepoint],
+    #    memory state insert, review log insert, [release],
+    #  the queue: its snapshot (today's logs, due and new counts, first cards due: the one in
+    #    learning is not due yet), the first new card, that card with its deck
+    with django_assert_num_queries(12):
         response = owner_client.post(f"{study_url(deck)}review/", data, **HTMX)
     assert response.status_code == 200
     assert ReviewLog.objects.count() == 2
@@ -339,8 +339,7 @@ def test_the_study_page_makes_the_same_queries_with_few_or_many_cards(
     add_cards(deck, cards)
     rate(owner_client, deck, owner_client.get(study_url(deck)))
 
-    # Expect 12 queries: session, user, deck, study settings,
-    #  next card: today's log counts, learning due, review due, first new card,
-    #  counters: today's log counts, memory states by kind, new cards; studied today
-    with django_assert_num_queries(12):
+    # Expect 6 queries: session, user (with study settings), deck, the queue's snapshot (today's
+    #  logs, due and new counts, first cards due: none yet), the first new card, that card
+    with django_assert_num_queries(6):
         owner_client.get(study_url(deck))
