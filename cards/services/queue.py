@@ -9,7 +9,7 @@ a fixed number of index-backed queries, whatever the number of cards (SQL in que
 - one count of the due learning and review cards;
 - one new-card query (index card_deck_position with a NOT EXISTS probe of
   memory_unique_user_card), stopped at the daily limit.
-The dashboard's deck_queue_counts counts the same queue for many decks at once, as querysets.
+The dashboard's deck_queue_counts counts the same queue for many decks at once (three queries).
 
 A card with a blank answer or a suspended card never enters the queue. A card's MemoryState in
 state NEW (left by undoing a first review) still counts as new.
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from cards.models import Card, MemoryState
@@ -81,35 +80,6 @@ def _today(user, now: datetime | None, deck=None, done=None) -> _Today:
         reviews_left=max(settings.reviews_per_day - reviews, 0),
         studied=studied,
     )
-
-
-def _memories(user, deck=None, decks=None):
-    """The user's memory states of cards that may be studied (answered, not suspended)."""
-    qs = MemoryState.objects.filter(user=user, card__suspended=False).exclude(card__answer="")
-    if deck is not None:
-        return qs.filter(deck=deck)
-    if decks is not None:
-        return qs.filter(deck__in=decks)
-    return qs.filter(Q(deck__owner=user) | Q(deck__is_public=True))
-
-
-def _new_cards(user, decks):
-    """Studyable cards of `decks` this user has not started (no memory state beyond NEW)."""
-    started = MemoryState.objects.filter(user=user, card=OuterRef("pk")).exclude(state=State.NEW)
-    return Card.objects.studyable().filter(~Exists(started), deck__in=decks)
-
-
-def _memory_counts(qs, today: _Today, group: bool):
-    aggregates = {
-        "learning": Count("pk", filter=Q(state__in=LEARNING_STATES, due__lte=today.now)),
-        "review": Count("pk", filter=Q(state=State.REVIEW, due__lt=today.end)),
-    }
-    # Both counts need due before the day's end (now < end): the range keeps the scan to the
-    # due cards of memory_user_state_due instead of every card the user ever studied.
-    qs = qs.filter(state__in=(*LEARNING_STATES, State.REVIEW), due__lt=today.end)
-    if group:
-        return {row["deck"]: row for row in qs.values("deck").annotate(**aggregates)}
-    return qs.aggregate(**aggregates)
 
 
 class StudyQueue:
@@ -187,37 +157,29 @@ def queue_counts(user, deck=None, now: datetime | None = None) -> QueueCounts:
 def deck_queue_counts(user, decks, now: datetime | None = None) -> dict[int, QueueCounts]:
     """QueueCounts for each deck (each within the user's daily limits), for the dashboard.
 
-    Queries: settings (if not cached), today's log counts, memory states grouped by deck, new
-    cards grouped by deck — the same four whatever the number of decks.
+    Queries: settings (if not cached), today's log counts, due cards grouped by deck, new cards
+    of each deck counted up to the limit — the same three whatever the number of decks.
     """
     deck_ids = [getattr(deck, "pk", deck) for deck in decks]
     if not deck_ids:
         return {}
     today = _today(user, now)
-    memory = _memory_counts(_memories(user, decks=deck_ids), today, group=True)
-    new = dict(
-        _new_cards(user, deck_ids)
-        .order_by()
-        .values("deck")
-        .annotate(n=Count("pk"))
-        .values_list("deck", "n")
-    )
+    due = queue_sql.due_counts_by_deck(user.pk, deck_ids, today.now, today.end)
+    new = queue_sql.new_cards_by_deck(user.pk, deck_ids, today.new_left) if today.new_left else {}
     result = {}
     for deck_id in deck_ids:
-        row = memory.get(deck_id, {"learning": 0, "review": 0})
+        learning, review = due.get(deck_id, (0, 0))
         result[deck_id] = QueueCounts(
-            learning=row["learning"],
-            review=min(row["review"], today.reviews_left),
-            new=min(new.get(deck_id, 0), today.new_left),
+            learning=learning,
+            review=min(review, today.reviews_left),
+            new=new.get(deck_id, 0),
         )
     return result
 
 
 def next_due_at(user, deck=None, now: datetime | None = None) -> datetime | None:
     """When the user's next learning or review card falls due after `now` (one query)."""
-    now = now or timezone.now()
-    qs = _memories(user, deck).filter(state__in=(*LEARNING_STATES, State.REVIEW), due__gt=now)
-    return qs.aggregate(next_due=Min("due"))["next_due"]
+    return queue_sql.next_due(user.pk, getattr(deck, "pk", None), now or timezone.now())
 
 
 def studied_today(user, deck=None, now: datetime | None = None) -> int:

@@ -8,16 +8,17 @@ study page's time. The SQL is the same as the querysets built it, with the same 
   memory_unique_user_card (user, card).
 
 "Studyable" is Card.objects.studyable() (an answer, not suspended); "visible" is
-Deck.objects.visible_to() (own decks and public ones). tests/services/test_queue.py checks these
-queries against the querysets of the dashboard's deck_queue_counts.
+Deck.objects.visible_to() (own decks and public ones). tests/services/test_queue.py checks that
+the study page's snapshot and the dashboard's per-deck counts agree on mixed collections.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from cards.scheduling import State
 
@@ -36,6 +37,12 @@ MEMORIES = f"""
 
 def _memory_scope(deck_id: int | None) -> str:
     return "m.deck_id = %(deck)s" if deck_id is not None else f"m.deck_id IN ({VISIBLE_DECKS})"
+
+
+def _id_list(deck_ids: list[int]) -> tuple[str, dict]:
+    """Placeholders and parameters for `IN (...)` over these deck ids."""
+    names = [f"deck_{i}" for i in range(len(deck_ids))]
+    return ", ".join(f"%({name})s" for name in names), dict(zip(names, deck_ids, strict=True))
 
 
 def _card_scope(deck_id: int | None) -> str:
@@ -97,6 +104,17 @@ class Snapshot:
     first_review: int | None  # the memory state of the review card due first
 
 
+def _due_counts_sql(memories: str, group: str = "") -> str:
+    """Learning cards due by now and review cards due before the study day ends; both are
+    due before the end, which keeps the search to the due rows of memory_user_state_due."""
+    return f"""
+        SELECT {group}COUNT(*) FILTER (WHERE {LEARNING} AND m.due <= %(now)s) AS learning_due,
+               COUNT(*) FILTER (WHERE {REVIEW}) AS review_due
+        {memories}
+          AND m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})
+          AND m.due < %(end)s"""
+
+
 def snapshot(
     user_id: int,
     deck_id: int | None,
@@ -113,7 +131,7 @@ def snapshot(
     started in deck order, so counting from the start would first walk every started card).
     """
     memories = MEMORIES.format(scope=_memory_scope(deck_id))
-    new_cards = _new_cards_sql(deck_id, "c.id", "c.deck_id DESC, c.position DESC")
+    new_cards = _new_cards_sql(_card_scope(deck_id), "c.id", "c.deck_id DESC, c.position DESC")
     sql = f"""
         SELECT done.new_done, done.reviews_done, done.studied, due.learning_due, due.review_due,
           (SELECT COUNT(*) FROM ({new_cards}) new) AS new_cards,
@@ -121,22 +139,16 @@ def snapshot(
            ORDER BY m.due, m.id LIMIT 1) AS first_learning,
           (SELECT m.id {memories} AND {REVIEW} AND m.due < %(end)s
            ORDER BY m.due, m.id LIMIT 1) AS first_review
-        FROM ({_reviews_done_sql(deck_id)}) done, (
-          SELECT COUNT(*) FILTER (WHERE {LEARNING} AND m.due <= %(now)s) AS learning_due,
-                 COUNT(*) FILTER (WHERE {REVIEW}) AS review_due
-          {memories}
-            AND m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})
-            AND m.due < %(end)s
-        ) due"""
+        FROM ({_reviews_done_sql(deck_id)}) done, ({_due_counts_sql(memories)}) due"""
     params = _params(user_id, deck_id, now=now, start=start, end=end, limit=new_limit)
     (row,) = _rows(sql, params)
     return Snapshot(*row)
 
 
-def _new_cards_sql(deck_id: int | None, columns: str, order: str) -> str:
+def _new_cards_sql(scope: str, columns: str, order: str) -> str:
     return f"""
         SELECT {columns} FROM cards_card c
-        WHERE {_card_scope(deck_id)} AND {STUDYABLE}
+        WHERE {scope} AND {STUDYABLE}
           AND NOT EXISTS (
             SELECT 1 FROM cards_memorystate m
             WHERE m.card_id = c.id AND m.user_id = %(user)s AND m.state <> {State.NEW:d})
@@ -149,5 +161,40 @@ def first_new_cards(user_id: int, deck_id: int | None, limit: int) -> list[tuple
         "(SELECT m.id FROM cards_memorystate m "
         f"WHERE m.card_id = c.id AND m.user_id = %(user)s AND m.state = {State.NEW:d})"
     )
-    sql = _new_cards_sql(deck_id, f"c.id, {undone}", "c.deck_id, c.position, c.id")
+    sql = _new_cards_sql(_card_scope(deck_id), f"c.id, {undone}", "c.deck_id, c.position, c.id")
     return _rows(sql, _params(user_id, deck_id, limit=limit))
+
+
+def due_counts_by_deck(
+    user_id: int, deck_ids: list[int], now: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """For each deck with due cards: (learning cards due by `now`, reviews due before `end`)."""
+    placeholders, ids = _id_list(deck_ids)
+    memories = MEMORIES.format(scope=f"m.deck_id IN ({placeholders})")
+    sql = _due_counts_sql(memories, group="m.deck_id, ") + " GROUP BY m.deck_id"
+    rows = _rows(sql, _params(user_id, None, now=now, end=end) | ids)
+    return {deck_id: (learning, review) for deck_id, learning, review in rows}
+
+
+def new_cards_by_deck(user_id: int, deck_ids: list[int], limit: int) -> dict[int, int]:
+    """For each deck, its new cards counted up to `limit`, from the end of the deck (as in
+    snapshot), so that a big deck costs no more than a small one."""
+    placeholders, ids = _id_list(deck_ids)
+    new_cards = _new_cards_sql("c.deck_id = d.id", "1", "c.position DESC")
+    sql = f"""
+        SELECT d.id, (SELECT COUNT(*) FROM ({new_cards}) new)
+        FROM cards_deck d WHERE d.id IN ({placeholders})"""
+    return dict(_rows(sql, _params(user_id, None, limit=limit) | ids))
+
+
+def next_due(user_id: int, deck_id: int | None, now: datetime) -> datetime | None:
+    """When the first learning or review card falls due after `now`."""
+    memories = MEMORIES.format(scope=_memory_scope(deck_id))
+    sql = f"""
+        SELECT MIN(m.due) {memories}
+          AND m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})
+          AND m.due > %(now)s"""
+    ((due,),) = _rows(sql, _params(user_id, deck_id, now=now))
+    if isinstance(due, str):  # SQLite stores datetimes as UTC text; an aggregate stays text
+        due = parse_datetime(due).replace(tzinfo=UTC)
+    return due

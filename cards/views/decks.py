@@ -1,4 +1,4 @@
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -39,7 +39,7 @@ def deck_detail(request, deck_id):
     show = request.GET.get("show", "all")
     cards = deck.cards.all()
     if show == "missing":
-        cards = cards.filter(Q(answer=""))
+        cards = cards.needing_answer()
     return render(
         request,
         "cards/deck_detail.html",

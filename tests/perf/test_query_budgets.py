@@ -182,3 +182,17 @@ def test_stats_page(owner_client, collection, django_assert_num_queries):
     with django_assert_num_queries(9):
         response = owner_client.get("/stats/")
     assert response.status_code == 200
+
+
+def test_cards_needing_an_answer_are_counted_from_their_partial_index(collection):
+    """SQLite uses card_deck_needs_answer only if `answer = ''` is a literal (answer__empty)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    sql, params = Deck.objects.with_card_counts().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(row[3] for row in cursor.fetchall())
+    assert "card_deck_needs_answer" in plan, plan
+    assert Card.objects.needing_answer().count() == Card.objects.filter(answer="").count() > 0

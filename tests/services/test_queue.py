@@ -160,8 +160,8 @@ def test_deck_queue_counts_apply_the_daily_limits_to_each_deck(learner, deck):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_study_pages_sql_counts_what_the_dashboards_querysets_count(learner, deck, other, seed):
-    """StudyQueue's SQL (queue_sql) and deck_queue_counts' querysets define the queue twice;
-    on a mixed collection they agree for every deck and for all decks together."""
+    """StudyQueue's snapshot and deck_queue_counts' per-deck statements count the queue in two
+    ways; on a mixed collection they agree for every deck and for all decks together."""
     rng = random.Random(seed)
     settings = get_study_settings(learner)
     settings.new_cards_per_day = 1000  # no limit hides a difference
