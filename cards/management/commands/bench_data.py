@@ -1,6 +1,7 @@
 """A large, realistic, deterministic dataset for the benchmark and the query-budget tests.
 
-    python manage.py bench_data --users 20 --cards 20000 --reviews 1000000 [--seed 1]
+    python manage.py bench_data --users 20 --cards 20000 --reviews 1000000 \
+        [--seed 1] [--break-days 14]
 
 Every user gets several decks (their cards spread over them unevenly, a few blank or suspended)
 and studies the one public deck as well. A year of review history is simulated day by day with
@@ -142,6 +143,9 @@ class Plan:
     decks_per_user: int = 5
     days: int = 365
     today: date | None = None
+    # The history stops this many days before today: everyone comes back from a break to a
+    # backlog, so the benchmark's review loop (minutes at full speed) does not run dry.
+    break_days: int = 14
     blank_share: float = 0.02
     suspended_share: float = 0.005
     # The app's default for new cards; a review limit high enough that the benchmark's review
@@ -307,7 +311,7 @@ def generate(plan: Plan) -> dict:
     writer = Writer()
     fmt = writer.ts
     today = plan.today or (datetime.now(UTC) - timedelta(seconds=DAY_START)).date()
-    last_day = (today - date(1970, 1, 1)).days - 1  # history ends yesterday
+    last_day = (today - date(1970, 1, 1)).days - 1 - plan.break_days
     first_day = last_day - plan.days + 1
     questions = Templates(QUESTIONS)
     answers = Templates(ANSWERS)
@@ -578,9 +582,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--today", type=date.fromisoformat, help="Study day the history ends before."
         )
+        parser.add_argument(
+            "--break-days",
+            type=int,
+            default=14,
+            help="Days without reviews before today, so that a backlog is due (default 14).",
+        )
 
     def handle(self, *args, **opts):
-        for name in ("users", "cards", "reviews", "public_cards"):
+        for name in ("users", "cards", "reviews", "public_cards", "break_days"):
             if opts[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} must not be negative")
         if opts["decks"] < 1:
@@ -593,6 +603,7 @@ class Command(BaseCommand):
             public_cards=opts["public_cards"],
             decks_per_user=opts["decks"],
             today=opts["today"],
+            break_days=opts["break_days"],
             log=lambda text: self.stdout.write(text),
         )
         counts = generate(plan)
