@@ -224,11 +224,7 @@ def record_review(
     rating, grade = _clean_rating(rating, settings.rating_scale)
     duration_ms = _clean_duration(duration_ms)
     now = now or timezone.now()
-    visible = Q(deck__owner=user) | Q(deck__is_public=True)
-    card = Card.objects.filter(visible, pk=claim.card_id).first()
-    if card is None:
-        raise InvalidReview("This card no longer exists or is no longer available to you.")
-    memory = MemoryState.objects.filter(user=user, card=card).first()
+    card, memory = _card_and_memory(user, claim.card_id)
     version = memory.version if memory is not None else 0
     if version != claim.version:
         # Recording a review and undoing one both bump the version, so only a changed version
@@ -275,6 +271,21 @@ def record_review(
         # Another request used this token, or reviewed this card, at the same moment.
         return _replayed(user, claim)
     return ReviewResult(log=log, memory=memory, created=True)
+
+
+def _card_and_memory(user, card_id: int) -> tuple[Card, MemoryState | None]:
+    """The card, if the user may see it, and their memory state of it: one query for a card
+    they studied before (the common case), two for a new one."""
+    visible_card = Q(card__deck__owner=user) | Q(card__deck__is_public=True)
+    memories = MemoryState.objects.select_related("card").filter(visible_card, user=user)
+    memory = memories.filter(card_id=card_id).first()
+    if memory is not None:
+        return memory.card, memory
+    # No state, or a card no longer visible: only a visible card without a state goes on.
+    card = Card.objects.filter(Q(deck__owner=user) | Q(deck__is_public=True), pk=card_id).first()
+    if card is None:
+        raise InvalidReview("This card no longer exists or is no longer available to you.")
+    return card, None
 
 
 class _Changed(Exception):

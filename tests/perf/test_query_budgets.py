@@ -152,11 +152,11 @@ def test_review_post(owner_client, collection, htmx, django_assert_num_queries):
     token = _token(owner_client.get("/study/"))
     data = {"token": token, "rating": "4", "duration_ms": "3000"}
     headers = HTMX if htmx else {}
-    # session, user (with study settings), the card (visible), its memory state (at the
+    # session, user (with study settings), the memory state with its card (visible; at the
     # token's version, so the token is unused), SAVEPOINT, memory UPDATE where the version is
-    # unchanged, log INSERT, RELEASE = 8, then the plain POST redirects. htmx renders the next
-    # card: the queue's snapshot, the first card due with its card and deck = 10.
-    expected = 10 if htmx else 8
+    # unchanged, log INSERT, RELEASE = 7, then the plain POST redirects. htmx renders the next
+    # card: the queue's snapshot, the first card due with its card and deck = 9.
+    expected = 9 if htmx else 7
     with django_assert_num_queries(expected):
         response = owner_client.post("/study/review/", data, **headers)
     assert response.status_code == (200 if htmx else 302)

@@ -321,7 +321,7 @@ def test_the_review_post_makes_the_same_queries_with_few_or_many_cards(
 
     # Expect 12 queries:
     #  session, user (with study settings), deck (access),
-    #  record_review: card, memory state (none: the card is new), [savepoint],
+    #  record_review: the memory state with its card (none: the card is new), the card, [savepoint],
     #    memory state insert, review log insert, [release],
     #  the queue: its snapshot (today's logs, due and new counts, first cards due: the one in
     #    learning is not due yet), the first new card, that card with its deck
