@@ -224,6 +224,13 @@ class ReviewLog(models.Model):
     reviewed_at = models.DateTimeField(default=timezone.now)
     duration_ms = models.PositiveIntegerField(default=0)
     review_token = models.CharField(max_length=64, blank=True)
+    fuzz_seed = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Seed of this review's interval fuzz, 'card id:reviews before'. Kept so that "
+        "a replay after an import or a merge (new card ids) gives the same intervals; blank "
+        "for older logs, which replay with their card's current id.",
+    )
     # State before the review, for undo and for statistics by state.
     state_before = models.PositiveSmallIntegerField()
     before = models.JSONField(default=dict, help_text="The full memory state before, for undo.")

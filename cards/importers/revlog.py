@@ -25,6 +25,7 @@ from django.utils import timezone
 from cards.importers.errors import ImportFileError
 from cards.models import Card, Deck, MemoryState, ReviewLog
 from cards.scheduling import CardState, Grade, Policy, State, replay
+from cards.services.reviews import fuzz_seed_of
 from cards.services.settings import get_study_settings, policy_for
 
 REQUIRED = ("card_id", "review_time", "review_rating")
@@ -271,6 +272,7 @@ def _apply_outcome(log: ReviewLog, outcome) -> None:
 
 
 DERIVED = [
+    "fuzz_seed",
     "state_before",
     "before",
     "elapsed_days",
@@ -285,10 +287,9 @@ DERIVED = [
 def replay_card_logs(card: Card, logs: list[ReviewLog], policy: Policy):
     """Replay one card's logs (sorted in place by time) and fill their derived fields."""
     logs.sort(key=lambda log: (log.reviewed_at, log.pk is None, log.pk or 0))
-    outcomes = replay(
-        ((Grade(log.grade), log.reviewed_at, f"{card.pk}:{i}") for i, log in enumerate(logs)),
-        policy,
-    )
+    for i, log in enumerate(logs):
+        log.fuzz_seed = fuzz_seed_of(log, card.pk, i)  # kept, so a later replay agrees
+    outcomes = replay(((Grade(log.grade), log.reviewed_at, log.fuzz_seed) for log in logs), policy)
     for log, outcome in zip(logs, outcomes, strict=True):
         _apply_outcome(log, outcome)
     return outcomes[-1].after if outcomes else None

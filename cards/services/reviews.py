@@ -231,10 +231,9 @@ def record_review(
         # can mean this token was used: a replay returns what it recorded, else it is stale.
         return _replayed(user, claim)
     before = card_state(memory)
+    fuzz_seed = f"{card.pk}:{before.reps}"
     try:
-        outcome = Scheduler(policy_for(settings)).review(
-            before, grade, now, fuzz_seed=f"{card.pk}:{before.reps}"
-        )
+        outcome = Scheduler(policy_for(settings)).review(before, grade, now, fuzz_seed=fuzz_seed)
     except ValueError as exc:
         raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
     snapshot = _snapshot(memory)
@@ -253,6 +252,7 @@ def record_review(
         reviewed_at=now,
         duration_ms=duration_ms,
         review_token=claim.nonce,
+        fuzz_seed=fuzz_seed,
         state_before=int(before.state),
         before=snapshot,
         elapsed_days=outcome.elapsed_days,
@@ -374,10 +374,15 @@ def _card_logs(user, card_id):
     return ReviewLog.objects.filter(user=user, card_id=card_id).order_by("reviewed_at", "pk")
 
 
+def fuzz_seed_of(log: ReviewLog, card_id: int, reps_before: int) -> str:
+    """The fuzz seed a log was (or, for an older log without one, is) scheduled with."""
+    return log.fuzz_seed or f"{card_id}:{reps_before}"
+
+
 def _replay_card(card_id, logs, settings) -> CardState:
     """The state after replaying `logs` (in order) under the user's current policy."""
     reviews = [
-        (Grade(log.grade), log.reviewed_at, f"{card_id}:{reps_before}")
+        (Grade(log.grade), log.reviewed_at, fuzz_seed_of(log, card_id, reps_before))
         for reps_before, log in enumerate(logs)
     ]
     if not reviews:

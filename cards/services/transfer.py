@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
+from cards.services.reviews import fuzz_seed_of
 
 FORMAT = "studyapp.user-data"
 VERSION = 1
@@ -121,6 +123,17 @@ def _plain(obj, fields):
     }  # fmt: skip
 
 
+def _fuzz_seeds(logs) -> list[str]:
+    """Each log's fuzz seed (logs in time order), written out even for older logs that keep
+    none, so that an import under new card ids replays to the same intervals."""
+    reps = defaultdict(int)
+    seeds = []
+    for log in logs:
+        seeds.append(fuzz_seed_of(log, log.card_id, reps[log.card_id]))
+        reps[log.card_id] += 1
+    return seeds
+
+
 def export_user_data(user) -> dict:
     """Everything that is the user's, as plain JSON-ready data. Fixed number of queries."""
     settings = StudySettings.objects.filter(user=user).first()
@@ -165,7 +178,10 @@ def export_user_data(user) -> dict:
             ({"card": refs[s.card_id], **_plain(s, STATE_FIELDS)} for s in states),
             key=lambda row: _ref_key(row["card"]),
         ),
-        "review_logs": [{"card": refs[log.card_id], **_plain(log, LOG_FIELDS)} for log in logs],
+        "review_logs": [
+            {"card": refs[log.card_id], **_plain(log, LOG_FIELDS), "fuzz_seed": seed}
+            for log, seed in zip(logs, _fuzz_seeds(logs), strict=True)
+        ],
     }
 
 
@@ -217,7 +233,9 @@ _KIND_NAMES = {
 
 # What the columns hold on every database: PositiveIntegerField's range and CharField lengths.
 _MAX_INT = 2**31 - 1
-_MAX_LENGTH = {"external_id": 100, "tags": 500, "rating_scale": 4, "timezone": 64}
+_MAX_LENGTH = {
+    "external_id": 100, "tags": 500, "rating_scale": 4, "timezone": 64, "fuzz_seed": 64,
+}  # fmt: skip
 
 
 def _value(obj, name, kind, where):
@@ -304,6 +322,10 @@ def import_user_data(user, payload: dict) -> ImportSummary:
                 summary.skipped_logs += 1
                 continue
             fields = _fields(row, LOG_FIELDS, f"review_logs[{i}]")
+            # Optional (files from before it existed): the seed keeps the replay's intervals
+            # when the cards get new ids here.
+            if row.get("fuzz_seed") is not None:
+                fields["fuzz_seed"] = _value(row, "fuzz_seed", str, f"review_logs[{i}]")
             logs.append(ReviewLog(user=user, card=card, deck_id=card.deck_id, **fields))
         ReviewLog.objects.bulk_create(logs, batch_size=1000)
         summary.states, summary.logs = len(states), len(logs)
