@@ -18,8 +18,9 @@ RUN useradd --system --uid 10001 --home-dir /app studyapp && chown -R studyapp /
 USER studyapp
 
 EXPOSE 8000
+# /healthz asked for as the first of ALLOWED_HOSTS (Django refuses other Host headers).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+  CMD python scripts/healthcheck.py
 
-# Two cores: 2 workers × 4 threads; the review loop waits on the database more than on Python.
+# Two cores: 3 workers × 2 threads, the best of docs/performance.md's benchmark runs.
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn studyapp.wsgi --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-3} --threads ${WEB_THREADS:-2} --access-logfile -"]
