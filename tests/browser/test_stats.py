@@ -1,16 +1,21 @@
-"""The statistics page in Chromium: every chart draws, the deck filter swaps them, no JS errors."""
+"""The statistics page in Chromium: every chart draws, the deck filter swaps them, no JS errors.
 
+Set SCREENSHOTS=1 to refresh docs/screenshots/stats.png; otherwise the screenshot goes to
+tests/artifacts/.
+"""
+
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots" / "stats.png"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CANVASES = [
     "forecast",
     "retention-weekly",
@@ -120,8 +125,9 @@ def test_every_chart_renders_and_the_deck_filter_redraws(page, live_server, owne
     assert filled > 100
     assert page.locator("#stats-heatmap rect.hm").count() >= 365
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    folder = DOCS_SCREENSHOTS if os.environ.get("SCREENSHOTS") else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "stats.png"), full_page=True)
 
     page.select_option("#stats-deck", str(decks[1].pk))
     page.wait_for_url(f"{live_server.url}/stats/?deck={decks[1].pk}")

@@ -90,3 +90,15 @@ def history(owner, other):
         add_log(other, bob_card, at(2026, 11, day, 10), 1, 2, r=0.5, elapsed=3, ms=999_000)
         add_log(other, b1, at(2026, 11, day, 11), 1, 2, r=0.5, elapsed=3, ms=999_000)
     return {"alpha": alpha, "beta": beta, "bobs": bobs, "cards": a, "b1": b1}
+
+
+@pytest.fixture
+def stats_at_now(monkeypatch):
+    """The stats page computed at NOW, whatever today's date: the history's figures (heatmap
+    cells, forecast) are worked out for that moment."""
+    from cards.services.stats import build_stats
+
+    monkeypatch.setattr(
+        "cards.views.stats.build_stats",
+        lambda user, settings, deck=None: build_stats(user, settings, deck=deck, now=NOW),
+    )

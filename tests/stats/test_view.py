@@ -2,6 +2,7 @@
 
 import html as html_lib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +28,7 @@ def test_it_rejects_post(owner_client):
     assert owner_client.post(URL).status_code == 405
 
 
-def test_it_shows_every_section(owner_client, history):
+def test_it_shows_every_section(owner_client, history, stats_at_now):
     response = owner_client.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
@@ -172,3 +173,82 @@ def test_a_poor_fit_with_enough_history_links_to_the_optimiser(owner_client, own
 def test_few_reviews_say_how_many_the_optimiser_needs(owner_client, history):
     html = owner_client.get(URL).content.decode()
     assert "Once you have 400 such reviews" in html and "run the optimiser" not in html
+
+
+def test_every_chart_has_a_table_with_its_numbers(owner_client, history, stats_at_now):
+    """Without JavaScript (or a screen) each chart's figures are readable in a table."""
+    html = owner_client.get(URL).content.decode()
+    sections = {}  # heading id -> {"chart": bool, "tables": [[[cell, ...], ...], ...]}
+    for part in html.split('<section class="stats-section" aria-labelledby="')[1:]:
+        name, body = part.split('"', 1)
+        body = body.split("</section>", 1)[0]
+        tables = [
+            [
+                [" ".join(re.sub(r"<[^>]+>", "", cell).split()) for cell in cells]
+                for cells in (
+                    re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+                    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+                )
+            ]
+            for table in re.findall(r"<table[^>]*>(.*?)</table>", body, re.S)
+        ]
+        sections[name] = {"chart": "<canvas" in body or "<svg" in body, "tables": tables}
+
+    assert set(sections) == {
+        "stats-heatmap-h",
+        "stats-forecast-h",
+        "stats-retention-h",
+        "stats-mastery-h",
+        "stats-memory-h",
+        "stats-calibration-h",
+    }
+    for name, section in sections.items():
+        assert section["chart"], name
+        assert section["tables"] and all(len(t) > 1 for t in section["tables"]), name
+
+    def rows(name, table=0):
+        return sections[name]["tables"][table][1:]  # without the header row
+
+    # Reviews per study day in Berlin: only the days with reviews.
+    assert rows("stats-heatmap-h") == [
+        ["Sat 10 Oct 2026", "2"],
+        ["Tue 24 Nov 2026", "1"],
+        ["Thu 26 Nov 2026", "1"],
+        ["Fri 27 Nov 2026", "2"],
+        ["Sat 28 Nov 2026", "2"],
+    ]
+    forecast = rows("stats-forecast-h")
+    assert len(forecast) == 30
+    assert forecast[:4] == [
+        ["Sat 28 Nov", "3"],  # A2 overdue, A3 and A4
+        ["Sun 29 Nov", "0"],
+        ["Mon 30 Nov", "1"],
+        ["Tue 1 Dec", "1"],
+    ]
+    assert sum(int(n) for _, n in forecast) == 5
+
+    weekly, monthly = rows("stats-retention-h", 0), rows("stats-retention-h", 1)
+    assert len(weekly) == 26 and len(monthly) == 12
+    assert weekly[-1] == ["Nov 23", "4", "3", "75.0%"]
+    assert ["Oct 5", "1", "0", "0.0%"] in weekly
+    assert monthly[-2:] == [["Oct 2026", "1", "0", "0.0%"], ["Nov 2026", "4", "3", "75.0%"]]
+    assert monthly[0] == ["Dec 2025", "0", "0", "–"]
+
+    assert rows("stats-mastery-h") == [
+        ["Alpha", "60% (3 of 5)", "1", "2", "2"],
+        ["Beta", "50% (1 of 2)", "1", "0", "1"],
+    ]
+
+    stability, difficulty = rows("stats-memory-h", 0), rows("stats-memory-h", 1)
+    assert [n for _, n in stability] == ["1", "1", "1", "1", "0", "0", "0", "0", "1", "0"]
+    assert stability[0] == ["under 1 day", "1"] and stability[8] == ["1–2 years", "1"]
+    assert [n for _, n in difficulty] == ["1", "1", "0", "0", "1", "0", "1", "0", "1"]
+    assert difficulty[-1] == ["9–10", "1"]
+
+    assert rows("stats-calibration-h") == [
+        ["0.3–0.4", "1", "35.0%", "100.0%"],
+        ["0.5–0.6", "1", "55.0%", "0.0%"],
+        ["0.7–0.8", "1", "75.0%", "100.0%"],
+        ["0.8–0.9", "1", "85.0%", "0.0%"],
+        ["0.9–1.0", "2", "93.5%", "100.0%"],
+    ]
