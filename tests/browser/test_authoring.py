@@ -85,7 +85,16 @@ def test_staff_fill_an_answer_with_the_preview_and_a_learner_studies_it(
     learner_page.keyboard.press("Space")
     learner_page.wait_for_selector("#study-answer", state="visible")
     assert "look at" in learner_page.inner_text("#study-answer-text")
+    token = learner_page.input_value("#study-card input[name=token]")
+    learner_page.keyboard.press("4")
+    learner_page.wait_for_function(
+        "old => document.querySelector('#study-card input[name=token]')?.value !== old",
+        arg=token,
+    )
     context.close()
+    from cards.models import ReviewLog
+
+    assert ReviewLog.objects.get(user__username="dora").card_id == blank.pk
     assert page_errors == []
 
 

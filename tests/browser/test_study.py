@@ -105,6 +105,41 @@ def test_a_new_user_studies_five_cards_with_the_keyboard_and_undoes_one(
     assert page_errors == []
 
 
+def test_the_four_grade_scale_on_keys_1_to_4_with_enter_to_reveal(
+    page, live_server, owner, seed_deck, page_errors
+):
+    from cards.models import ReviewLog
+    from cards.services.settings import get_study_settings
+
+    settings = get_study_settings(owner)
+    settings.rating_scale = "four"
+    settings.save()
+    log_in(page, live_server, owner.username)
+    page.goto(f"{live_server.url}/study/")
+    page.wait_for_selector("#study-card .study-item")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#study-answer", state="visible")
+    labels = page.locator("#study-answer .rating-buttons .rating-num").all_inner_texts()
+    assert labels == ["Again", "Hard", "Good", "Easy"]
+    for key in ["4", "1", "3", "2"]:
+        page.wait_for_selector("#study-answer", state="visible")
+        token = page.input_value(TOKEN)
+        page.keyboard.press(key)
+        wait_for_next_card(page, token)
+        page.wait_for_selector("#study-card .study-item")
+        page.keyboard.press("Enter")
+    page.keyboard.press("5")  # not a grade on this scale: nothing is sent
+    page.wait_for_timeout(300)
+    logs = ReviewLog.objects.filter(user=owner).order_by("reviewed_at")
+    assert [(log.rating, log.grade, log.rating_scale) for log in logs] == [
+        (4, 4, "four"),
+        (1, 1, "four"),
+        (3, 3, "four"),
+        (2, 2, "four"),
+    ]
+    assert page_errors == []
+
+
 def test_the_study_page_fits_a_360px_phone(mobile_page, live_server, owner, seed_deck, page_errors):
     page = mobile_page
     log_in(page, live_server, "alice")
