@@ -25,10 +25,16 @@ def default_fsrs_parameters():
     return list(fsrs_rs_python.DEFAULT_PARAMETERS)
 
 
+def visible_decks_q(user, via: str = "") -> Q:
+    """Decks a user may see and study: their own and every public deck. `via` is the lookup
+    path from another model to the deck, e.g. "deck__" from a card."""
+    return Q(**{f"{via}owner": user}) | Q(**{f"{via}is_public": True})
+
+
 class DeckQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Decks a user may see and study: their own and every public deck."""
-        return self.filter(Q(owner=user) | Q(is_public=True))
+        return self.filter(visible_decks_q(user))
 
     def editable_by(self, user):
         if user.is_staff:

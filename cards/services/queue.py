@@ -63,23 +63,30 @@ class _Today:
     studied: int
 
 
-def _today(user, now: datetime | None, deck=None, done=None) -> _Today:
-    """The study day of `now` and the daily limits left, from today's logs (one aggregate
-    unless `done` gives its figures: new cards started, reviews, reviews in `deck`)."""
+def _study_day(user, now: datetime | None):
+    """The user's settings, `now` and the bounds of its study day."""
     settings = get_study_settings(user)
     now = now or timezone.now()
     _, start, end = study_day_bounds(settings, now)
-    if done is None:
-        done = queue_sql.reviews_done(user.pk, getattr(deck, "pk", None), start, end)
-    new, reviews, studied = done
+    return settings, now, start, end
+
+
+def _limits(settings, now, start, end, new_done: int, reviews_done: int, studied: int) -> _Today:
     return _Today(
         now=now,
         start=start,
         end=end,
-        new_left=max(settings.new_cards_per_day - new, 0),
-        reviews_left=max(settings.reviews_per_day - reviews, 0),
+        new_left=max(settings.new_cards_per_day - new_done, 0),
+        reviews_left=max(settings.reviews_per_day - reviews_done, 0),
         studied=studied,
     )
+
+
+def _today(user, now: datetime | None, deck=None) -> _Today:
+    """The study day of `now` and the daily limits left, from today's logs (one aggregate)."""
+    settings, now, start, end = _study_day(user, now)
+    done = queue_sql.reviews_done(user.pk, getattr(deck, "pk", None), start, end)
+    return _limits(settings, now, start, end, *done)
 
 
 class StudyQueue:
@@ -93,13 +100,11 @@ class StudyQueue:
         self.user = user
         self.deck = deck
         self._deck_id = deck.pk if deck is not None else None
-        settings = get_study_settings(user)
-        now = now or timezone.now()
-        _, start, end = study_day_bounds(settings, now)
+        settings, now, start, end = _study_day(user, now)
         row = queue_sql.snapshot(
             user.pk, self._deck_id, now, start, end, new_limit=settings.new_cards_per_day
         )
-        self.today = _today(user, now, deck, done=(row.new_done, row.reviews_done, row.studied))
+        self.today = _limits(settings, now, start, end, row.new_done, row.reviews_done, row.studied)
         self._counts = QueueCounts(
             learning=row.learning_due,
             review=min(row.review_due, self.today.reviews_left),

@@ -24,6 +24,7 @@ from cards.scheduling import State
 
 LEARNING = f"m.state IN ({State.LEARNING:d}, {State.RELEARNING:d})"
 REVIEW = f"m.state = {State.REVIEW:d}"
+SCHEDULED = f"m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})"
 STUDYABLE = "c.answer <> '' AND NOT c.suspended"
 # is_public IN (true), not a bare boolean, so that SQLite searches deck_public_name.
 VISIBLE_DECKS = (
@@ -111,7 +112,7 @@ def _due_counts_sql(memories: str, group: str = "") -> str:
         SELECT {group}COUNT(*) FILTER (WHERE {LEARNING} AND m.due <= %(now)s) AS learning_due,
                COUNT(*) FILTER (WHERE {REVIEW}) AS review_due
         {memories}
-          AND m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})
+          AND {SCHEDULED}
           AND m.due < %(end)s"""
 
 
@@ -192,7 +193,7 @@ def next_due(user_id: int, deck_id: int | None, now: datetime) -> datetime | Non
     memories = MEMORIES.format(scope=_memory_scope(deck_id))
     sql = f"""
         SELECT MIN(m.due) {memories}
-          AND m.state IN ({State.LEARNING:d}, {State.REVIEW:d}, {State.RELEARNING:d})
+          AND {SCHEDULED}
           AND m.due > %(now)s"""
     ((due,),) = _rows(sql, _params(user_id, deck_id, now=now))
     if isinstance(due, str):  # SQLite stores datetimes as UTC text; an aggregate stays text

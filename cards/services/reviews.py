@@ -17,11 +17,10 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cards.models import Card, MemoryState, ReviewLog
+from cards.models import Card, MemoryState, ReviewLog, visible_decks_q
 from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
 
 from .settings import get_study_settings, policy_for
@@ -231,7 +230,7 @@ def record_review(
         # can mean this token was used: a replay returns what it recorded, else it is stale.
         return _replayed(user, claim)
     before = card_state(memory)
-    fuzz_seed = f"{card.pk}:{before.reps}"
+    fuzz_seed = new_fuzz_seed(card.pk, before.reps)
     try:
         outcome = Scheduler(policy_for(settings)).review(before, grade, now, fuzz_seed=fuzz_seed)
     except ValueError as exc:
@@ -276,13 +275,13 @@ def record_review(
 def _card_and_memory(user, card_id: int) -> tuple[Card, MemoryState | None]:
     """The card, if the user may see it, and their memory state of it: one query for a card
     they studied before (the common case), two for a new one."""
-    visible_card = Q(card__deck__owner=user) | Q(card__deck__is_public=True)
+    visible_card = visible_decks_q(user, via="card__deck__")
     memories = MemoryState.objects.select_related("card").filter(visible_card, user=user)
     memory = memories.filter(card_id=card_id).first()
     if memory is not None:
         return memory.card, memory
     # No state, or a card no longer visible: only a visible card without a state goes on.
-    card = Card.objects.filter(Q(deck__owner=user) | Q(deck__is_public=True), pk=card_id).first()
+    card = Card.objects.filter(visible_decks_q(user, via="deck__"), pk=card_id).first()
     if card is None:
         raise InvalidReview("This card no longer exists or is no longer available to you.")
     return card, None
@@ -359,7 +358,7 @@ def preview_intervals(
     settings = get_study_settings(user)
     state = card_state(memory)
     labels = Scheduler(policy_for(settings)).preview_labels(
-        state, now or timezone.now(), fuzz_seed=f"{card.pk}:{state.reps}"
+        state, now or timezone.now(), fuzz_seed=new_fuzz_seed(card.pk, state.reps)
     )
     return [
         (rating, label, labels[grade])
@@ -374,9 +373,15 @@ def _card_logs(user, card_id):
     return ReviewLog.objects.filter(user=user, card_id=card_id).order_by("reviewed_at", "pk")
 
 
+def new_fuzz_seed(card_id: int, reps_before: int) -> str:
+    """The seed of a review's interval fuzz: deterministic per card and review, so a replay
+    reproduces it; stored on the log (ReviewLog.fuzz_seed) once the review is recorded."""
+    return f"{card_id}:{reps_before}"
+
+
 def fuzz_seed_of(log: ReviewLog, card_id: int, reps_before: int) -> str:
     """The fuzz seed a log was (or, for an older log without one, is) scheduled with."""
-    return log.fuzz_seed or f"{card_id}:{reps_before}"
+    return log.fuzz_seed or new_fuzz_seed(card_id, reps_before)
 
 
 def _replay_card(card_id, logs, settings) -> CardState:

@@ -8,12 +8,18 @@ cards got new ids. Without it, the replay rewrote the due dates of nearly every 
 import json
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog
 from cards.services.curation import merge_cards
 from cards.services.reviews import issue_review_token, rebuild_states, record_review
-from cards.services.transfer import export_user_data, import_user_data, parse_user_data
+from cards.services.transfer import (
+    TransferError,
+    export_user_data,
+    import_user_data,
+    parse_user_data,
+)
 from tests.conftest import make_user
 
 FIELDS = ("state", "stability", "difficulty", "due", "last_review", "reps", "lapses")
@@ -62,6 +68,27 @@ def test_a_file_from_before_fuzz_seeds_still_imports(owner):
     newcomer = make_user("zed")
     import_user_data(newcomer, parse_user_data(json.dumps(data, default=str).encode()))
     assert ReviewLog.objects.filter(user=newcomer, fuzz_seed="").count() == 6
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        (7, "review_logs[0].fuzz_seed: expected text, found 7"),
+        ("9" * 65, "review_logs[0].fuzz_seed: longer than 64 characters"),
+    ],
+)
+def test_a_bad_fuzz_seed_is_named_and_nothing_is_imported(owner, seed, message):
+    deck = Deck.objects.create(owner=owner, name="Bad seed")
+    study(owner, [Card.objects.create(deck=deck, question="Q", answer="A", position=0)])
+    data = export_user_data(owner)
+    data["review_logs"][0]["fuzz_seed"] = seed
+    newcomer = make_user("zed")
+    with pytest.raises(TransferError) as error:
+        import_user_data(newcomer, parse_user_data(json.dumps(data, default=str).encode()))
+    assert str(error.value) == message
+    assert not Deck.objects.filter(owner=newcomer).exists()
+    assert not MemoryState.objects.filter(user=newcomer).exists()
+    assert not ReviewLog.objects.filter(user=newcomer).exists()
 
 
 def test_a_merge_replays_to_the_same_schedules(owner, staff):

@@ -1,6 +1,6 @@
 """A large, realistic, deterministic dataset for the benchmark and the query-budget tests.
 
-    python manage.py bench_data --users 20 --cards 20000 --reviews 1000000 \
+    python manage.py bench_data --users 20 --cards 20000 --reviews 1000000
         [--seed 1] [--break-days 14]
 
 Every user gets several decks (their cards spread over them unevenly, a few blank or suspended)
