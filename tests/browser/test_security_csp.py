@@ -55,7 +55,8 @@ def test_the_htmx_config_takes_effect(csp_page, live_server, owner, page_errors)
         "({allowEval: htmx.config.allowEval, allowScriptTags: htmx.config.allowScriptTags,"
         " includeIndicatorStyles: htmx.config.includeIndicatorStyles,"
         " selfRequestsOnly: htmx.config.selfRequestsOnly,"
-        " historyCacheSize: htmx.config.historyCacheSize})"
+        " historyCacheSize: htmx.config.historyCacheSize,"
+        " defaultSettleDelay: htmx.config.defaultSettleDelay})"
     )
     assert config == {
         "allowEval": False,
@@ -63,6 +64,7 @@ def test_the_htmx_config_takes_effect(csp_page, live_server, owner, page_errors)
         "includeIndicatorStyles": False,
         "selfRequestsOnly": True,
         "historyCacheSize": 0,
+        "defaultSettleDelay": 0,
     }
     # With includeIndicatorStyles off, htmx adds no <style> element (the CSP would block it).
     assert csp_page.evaluate("document.querySelectorAll('style').length") == 0
