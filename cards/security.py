@@ -7,8 +7,10 @@ import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.contrib.auth import backends, get_user_model
+from django.contrib.auth import backends
 from django.shortcuts import render
+
+from cards.services.sql_rows import user_with_settings
 
 
 class AxesBackend(AxesStandaloneBackend):
@@ -30,11 +32,12 @@ class ModelBackend(backends.ModelBackend):
 
     The study page and the review POST both need the settings: fetched with the user (a join
     on a one-to-one), they cost no query of their own (get_study_settings reads the cache).
+    Every request reads this row, so it is one of the hand-written reads of
+    cards.services.sql_rows (the same row as select_related("study_settings")).
     """
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("study_settings")
-        user = users.filter(pk=user_id).first()
+        user = user_with_settings(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

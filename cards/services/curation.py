@@ -221,7 +221,7 @@ def merge_cards(kept: Card, removed: Card) -> MergeResult:
             card=kept, deck=kept.deck_id
         )
         MemoryState.objects.filter(card=removed, user_id__in=moving_users).update(
-            card=kept, deck=kept.deck_id
+            card=kept, deck=kept.deck_id, studyable=kept.is_studyable
         )
         removed_id = removed.pk
         removed.delete()

@@ -132,7 +132,7 @@ class StudyQueue:
 
     def _find_next(self) -> NextCard | None:
         if self._first_memory is not None:
-            memory = MemoryState.objects.select_related("card__deck").get(pk=self._first_memory)
+            memory = queue_sql.memory_to_show(self._first_memory)
             kind = "learning" if memory.state in LEARNING_STATES else "review"
             return NextCard(memory.card, memory, kind)
         if not self._counts.new:

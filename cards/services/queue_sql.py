@@ -1,14 +1,15 @@
-"""The study page's queue queries, written as SQL.
+"""The study page's queue queries, and the review loop's row reads, written as SQL.
 
 Django builds each of these queries in 0.6-0.8 ms and the database answers in 0.03 ms
 (benchmark: 20 users x 20,000 cards, docs/performance.md): as querysets they were most of the
 study page's time. The SQL is the same as the querysets built it, with the same indexes:
-- memory states: memory_user_state_due (user, state, due), joined to their card;
+- memory states: memory_user_state_due (user, state, due), with their studyable flag;
 - new cards: card_deck_position (deck, position) with a NOT EXISTS probe of
   memory_unique_user_card (user, card).
 
-"Studyable" is Card.objects.studyable() (an answer, not suspended); "visible" is
-Deck.objects.visible_to() (own decks and public ones). tests/services/test_queue.py checks that
+"Studyable" is Card.objects.studyable() (an answer, not suspended), copied onto each memory
+state as MemoryState.studyable; "visible" is Deck.objects.visible_to() (own decks and public
+ones). tests/services/test_queue.py checks that
 the study page's snapshot and the dashboard's per-deck counts agree on mixed collections.
 """
 
@@ -20,7 +21,10 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from cards.models import Card, Deck, MemoryState
 from cards.scheduling import State
+
+from .sql_rows import columns, instance, width
 
 LEARNING = f"m.state IN ({State.LEARNING:d}, {State.RELEARNING:d})"
 REVIEW = f"m.state = {State.REVIEW:d}"
@@ -31,9 +35,10 @@ VISIBLE_DECKS = (
     "SELECT d.id FROM cards_deck d WHERE d.owner_id = %(user)s OR d.is_public IN (%(yes)s)"
 )
 
-MEMORIES = f"""
-    FROM cards_memorystate m JOIN cards_card c ON c.id = m.card_id
-    WHERE m.user_id = %(user)s AND {STUDYABLE} AND {{scope}}"""
+# Memory states carry their card's studyable flag (MemoryState.studyable): no card row is read.
+MEMORIES = """
+    FROM cards_memorystate m
+    WHERE m.user_id = %(user)s AND m.studyable AND {scope}"""
 
 
 def _memory_scope(deck_id: int | None) -> str:
@@ -199,3 +204,35 @@ def next_due(user_id: int, deck_id: int | None, now: datetime) -> datetime | Non
     if isinstance(due, str):  # SQLite stores datetimes as UTC text; an aggregate stays text
         due = parse_datetime(due).replace(tzinfo=UTC)
     return due
+
+
+def _memory_and_card(row: tuple, with_deck: bool) -> MemoryState:
+    memory = instance(MemoryState, row)
+    card = instance(Card, row, width(MemoryState))
+    if with_deck:
+        card.deck = instance(Deck, row, width(MemoryState) + width(Card))
+    memory.card = card
+    return memory
+
+
+def memory_to_show(memory_id: int) -> MemoryState:
+    """The memory state the study page shows next, with its card and the card's deck."""
+    sql = f"""
+        SELECT {columns(MemoryState, "m")}, {columns(Card, "c")}, {columns(Deck, "d")}
+        FROM cards_memorystate m
+          JOIN cards_card c ON c.id = m.card_id
+          JOIN cards_deck d ON d.id = c.deck_id
+        WHERE m.id = %(memory)s"""
+    (row,) = _rows(sql, {"memory": memory_id})
+    return _memory_and_card(row, with_deck=True)
+
+
+def memory_to_answer(user_id: int, card_id: int) -> MemoryState | None:
+    """The user's memory state of a card, with the card, if the card is in a deck they may see:
+    what the review POST reads (one row of memory_unique_user_card)."""
+    sql = f"""
+        SELECT {columns(MemoryState, "m")}, {columns(Card, "c")}
+        FROM cards_memorystate m JOIN cards_card c ON c.id = m.card_id
+        WHERE m.user_id = %(user)s AND m.card_id = %(card)s AND c.deck_id IN ({VISIBLE_DECKS})"""
+    rows = _rows(sql, _params(user_id, None, card=card_id))
+    return _memory_and_card(rows[0], with_deck=False) if rows else None

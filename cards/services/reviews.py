@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from cards.models import Card, MemoryState, ReviewLog, visible_decks_q
 from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
 
+from . import queue_sql
 from .settings import get_study_settings, policy_for
 
 TOKEN_SALT = "studyapp.review"
@@ -237,7 +238,7 @@ def record_review(
         raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
     snapshot = _snapshot(memory)
     if memory is None:
-        memory = MemoryState(user=user, card=card)
+        memory = MemoryState(user=user, card=card, studyable=card.is_studyable)
     memory.deck_id = card.deck_id
     _apply_state(memory, outcome.after)
     memory.version = version + 1
@@ -275,9 +276,7 @@ def record_review(
 def _card_and_memory(user, card_id: int) -> tuple[Card, MemoryState | None]:
     """The card, if the user may see it, and their memory state of it: one query for a card
     they studied before (the common case), two for a new one."""
-    visible_card = visible_decks_q(user, via="card__deck__")
-    memories = MemoryState.objects.select_related("card").filter(visible_card, user=user)
-    memory = memories.filter(card_id=card_id).first()
+    memory = queue_sql.memory_to_answer(user.pk, card_id)
     if memory is not None:
         return memory.card, memory
     # No state, or a card no longer visible: only a visible card without a state goes on.
@@ -330,7 +329,9 @@ def undo_last_review(user, deck=None) -> ReviewLog | None:
         if not ReviewLog.objects.filter(pk=log.pk).delete()[0]:
             return None  # a concurrent undo took it
         if memory is None:
-            memory = MemoryState(user=user, card_id=log.card_id, deck_id=log.deck_id)
+            card = Card.objects.get(pk=log.card_id)
+            memory = MemoryState(user=user, card=card, deck_id=log.deck_id)
+            memory.studyable = card.is_studyable
         if "exists" in log.before and memory.last_review == log.reviewed_at:
             _restore(memory, log.before, log.reviewed_at)
         else:
@@ -434,6 +435,7 @@ def rebuild_states(
                     continue
                 if memory is None:
                     memory = MemoryState(user=person, card_id=card_id, version=0)
+                    memory.studyable = Card.objects.get(pk=card_id).is_studyable
                 memory.deck_id = card_logs[-1].deck_id
                 _apply_state(memory, state)
                 memory.version += 1
