@@ -311,6 +311,29 @@ def bench_database(vendor: str, args, key, tmp: Path, env) -> dict:
     }
 
 
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python workload, best of 5, in ms: how fast this machine runs Python now.
+
+    Server times scale with it, so runs on different machines (or on a busy one) compare by it;
+    the load figures depend on it less, the loop/floor ratio hardly at all."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 # -- report ---------------------------------------------------------------------------------
 
 TARGETS = {
@@ -349,6 +372,11 @@ def markdown(result: dict) -> str:
         f"{p['cards']:,} cards, {p['reviews']:,} reviews (seed {p['seed']}); gunicorn "
         f"{p['workers']} workers × {p['threads']} threads (gthread); {p['clients']} locust users, "
         f"{p['duration']:g} s per scenario. Reproduce: `make bench` (see docs/performance.md).",
+        "",
+        f"CPU reference (a fixed pure-Python loop, best of 5; lower is faster): "
+        f"{result['cpu_reference_ms']['before']} ms before the run, "
+        f"{result['cpu_reference_ms']['after']} ms after. Server times scale with it: compare "
+        "runs on different machines by it.",
         "",
         "## Under load (locust, requests through gunicorn)",
         "",
@@ -437,6 +465,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     key = dataset_key(args)
+    cpu_before = cpu_reference_ms()
+    log(f"CPU reference: {cpu_before} ms; load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="studyapp-bench-") as name:
         tmp = Path(name)
         env = base_env(tmp)
@@ -444,8 +474,9 @@ def main(argv=None) -> int:
         databases = [bench_database(v, args, key, tmp, env) for v in args.databases]
     result = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        "machine": f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
+        "cpu_reference_ms": {"before": cpu_before, "after": cpu_reference_ms()},
         "parameters": {**vars(args), "dataset": key},
         "seconds": round(time.monotonic() - started, 1),
         "databases": databases,
