@@ -45,8 +45,9 @@ class DeckQuerySet(models.QuerySet):
         # Correlated subqueries on card_deck_position, not a join + GROUP BY over every card of
         # every deck: the dashboard's deck list took 37 ms at 20,000 cards a user, now ~5 ms.
         cards = Card.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
-        counted = cards.annotate(n=Count("pk")).values("n")
-        blank = cards.filter(answer__empty=True).annotate(n=Count("pk")).values("n")
+        # COUNT(*), not COUNT(id): PostgreSQL can then count from the index alone.
+        counted = cards.annotate(n=Count("*")).values("n")
+        blank = cards.filter(answer__empty=True).annotate(n=Count("*")).values("n")
         return self.annotate(
             card_count=Coalesce(Subquery(counted), 0),
             needs_answer_count=Coalesce(Subquery(blank), 0),
@@ -175,14 +176,6 @@ class Card(models.Model):
     def __str__(self):
         return self.question[:80]
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        card = super().from_db(db, field_names, values)
-        # Whether it was studyable as read, so that save() knows if its memory states change.
-        if STUDYABLE_FIELDS <= set(field_names):
-            card._studyable_as_read = card.is_studyable
-        return card
-
     def save(self, *args, **kwargs):
         self.question = self.question.strip()
         self.answer = self.answer.strip()
@@ -193,15 +186,30 @@ class Card(models.Model):
             if fields & {"question", "answer"}:
                 fields |= {"question_html", "answer_html", "updated_at"}
             kwargs["update_fields"] = fields
-        # A new card has no memory states; an edited one's follow it when it becomes (un)studyable.
+        # A new card has no memory states; an edited card's follow it when it becomes, or
+        # stops being, studyable.
         studyable = self.is_studyable
-        if self._state.adding or getattr(self, "_studyable_as_read", None) == studyable:
+        saves_it = fields is None or bool(fields & STUDYABLE_FIELDS)
+        if (
+            self._state.adding
+            or not saves_it
+            or getattr(self, "_studyable_as_read", None) == studyable
+        ):
             super().save(*args, **kwargs)
-            return
-        with transaction.atomic(using=kwargs.get("using")):
-            super().save(*args, **kwargs)
-            self.memory_states.exclude(studyable=studyable).update(studyable=studyable)
-        self._studyable_as_read = studyable
+        else:
+            with transaction.atomic(using=kwargs.get("using")):
+                super().save(*args, **kwargs)
+                self.memory_states.exclude(studyable=studyable).update(studyable=studyable)
+        if saves_it:
+            self._studyable_as_read = studyable
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        card = super().from_db(db, field_names, values)
+        # Whether it was studyable as read, so that save() knows if its memory states change.
+        if set(field_names) >= STUDYABLE_FIELDS:
+            card._studyable_as_read = card.is_studyable
+        return card
 
     @property
     def needs_answer(self) -> bool:

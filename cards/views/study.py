@@ -6,6 +6,7 @@ rating is a plain POST that redirects back to the page.
 """
 
 import time
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -60,6 +61,28 @@ class ReviewForm(forms.Form):
         return data
 
 
+@dataclass(frozen=True)
+class RatingButton:
+    """One answer button, its texts ready: the template prints them as they are."""
+
+    value: str  # the rating, as sent
+    big: str  # the large text: the number (1-5 scale) or the name (Again…Easy)
+    small: str  # the small text under it: the name, or the key to press
+    interval: str  # when the card comes back after this answer
+    aria_label: str
+
+
+def rating_buttons(choices, scale: str) -> list[RatingButton]:
+    """The answer buttons for preview_intervals' (rating, label, interval) choices."""
+    buttons = []
+    for rating, label, interval in choices:
+        value = str(rating)
+        big, small = (label, value) if scale == "four" else (value, label or "\u00a0")
+        spoken = f"{value} {label}" if label else value
+        buttons.append(RatingButton(value, big, small, interval, f"{spoken}: next in {interval}"))
+    return buttons
+
+
 def _deck(request, deck_id) -> Deck | None:
     return get_deck_for_user(request, deck_id) if deck_id is not None else None
 
@@ -111,7 +134,8 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
     }
     if current is not None:
         context["token"] = issue_review_token(user, current.card, current.memory)
-        context["choices"] = preview_intervals(user, current.card, current.memory)
+        choices = preview_intervals(user, current.card, current.memory)
+        context["buttons"] = rating_buttons(choices, settings.rating_scale)
         context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
     else:
         context.update(_finished_context(request, queue, settings))

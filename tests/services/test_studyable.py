@@ -88,7 +88,15 @@ def test_saving_a_card_copies_its_flag_only_when_it_changes(
     card.question = "Reworded"
     with django_assert_num_queries(1):  # the card's UPDATE alone: still suspended
         card.save()
+    card.suspended = False  # not saved: update_fields leaves it out
+    card.save(update_fields=["question"])
+    assert not flag(learner, card)
     assert mismatches() == []
+
+    created = Card.objects.create(deck=card.deck, question="New", answer="A")
+    created.question = "New, reworded"
+    with django_assert_num_queries(1):  # known studyable since it was created
+        created.save()
 
 
 def test_a_first_review_of_a_card_suspended_meanwhile_stores_it_unstudyable(learner, deck):
@@ -132,7 +140,8 @@ def test_imports_and_rebuilds_give_new_states_their_cards_flag(learner, deck, st
     # Revlog import onto a suspended card with no state yet.
     (fresh,) = make_cards(deck, 1, start=20, external_id="x1")
     Card.objects.filter(pk=fresh.pk).update(suspended=True)
-    text = "card_id,review_time,review_rating,review_state,review_duration\nx1,1700000000000,3,0,5\n"
+    text = "card_id,review_time,review_rating,review_state,review_duration\n"
+    text += "x1,1700000000000,3,0,5\n"
     import_revlog(text, learner, Deck.objects.get(pk=deck.pk))
     assert not flag(learner, fresh)
 

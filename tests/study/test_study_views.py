@@ -235,6 +235,18 @@ def test_the_four_grade_scale_shows_again_hard_good_easy(owner_client, owner, de
     assert "four-point scale (1-4)" in five.content.decode()
 
 
+def test_rating_buttons_put_the_number_or_the_name_first():
+    from cards.views.study import RatingButton, rating_buttons
+
+    five = rating_buttons([(1, "Forgot", "1m"), (2, "", "6m")], "five")
+    assert five == [
+        RatingButton("1", "1", "Forgot", "1m", "1 Forgot: next in 1m"),
+        RatingButton("2", "2", "\u00a0", "6m", "2: next in 6m"),  # a blank line keeps the height
+    ]
+    four = rating_buttons([(3, "Good", "10m")], "four")
+    assert four == [RatingButton("3", "Good", "3", "10m", "3 Good: next in 10m")]
+
+
 # -- undo -----------------------------------------------------------------------------------
 
 
