@@ -7,7 +7,7 @@ SEED := fixtures/generative-ai-flashcards.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format browser bench check-deploy clean
+.PHONY: install run test lint format browser bench bench-instructions check-deploy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -47,6 +47,9 @@ check-deploy: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+bench-instructions: install
+	$(BIN)/python -m bench.instructions
 
 clean:
 	rm -rf $(VENV) staticfiles test-db.sqlite3*
