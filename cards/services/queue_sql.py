@@ -9,8 +9,11 @@ study page's time. The SQL is the same as the querysets built it, with the same 
 
 "Studyable" is Card.objects.studyable() (an answer, not suspended), copied onto each memory
 state as MemoryState.studyable; "visible" is Deck.objects.visible_to() (own decks and public
-ones). tests/services/test_queue.py checks that
-the study page's snapshot and the dashboard's per-deck counts agree on mixed collections.
+ones). tests/services/test_queue.py checks that the study page's snapshot and the dashboard's
+per-deck counts agree on mixed collections.
+
+memory_to_show and memory_to_answer are the two card reads of the review loop, as model
+instances (sql_rows); tests/services/test_sql_rows.py compares them with the querysets.
 """
 
 from __future__ import annotations
