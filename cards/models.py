@@ -256,8 +256,8 @@ class MemoryState(models.Model):
     version = models.PositiveIntegerField(default=0)
     # Denormalised from the card (Card.is_studyable), so that counting the due cards reads no
     # card rows (on PostgreSQL the join was half of the study page's queue statement). Kept by
-    # Card.save, CardQuerySet.update/bulk_update and every path that creates memory states;
-    # sync_studyable recomputes it.
+    # Card.save, CardQuerySet.update/bulk_update and MemoryState.of (every path that creates
+    # memory states); sync_studyable recomputes it.
     studyable = models.BooleanField(default=True, db_default=True)
 
     objects = MemoryStateQuerySet.as_manager()
@@ -278,6 +278,13 @@ class MemoryState(models.Model):
 
     def __str__(self):
         return f"{self.user} · card {self.card_id} · {self.get_state_display()}"
+
+    @classmethod
+    def of(cls, user, card: Card, **fields) -> "MemoryState":
+        """A new (unsaved) memory state of `card`, with the card's deck and studyable flag
+        copied onto it: every path that creates memory states goes through here."""
+        fields.setdefault("deck_id", card.deck_id)
+        return cls(user=user, card=card, studyable=card.is_studyable, **fields)
 
 
 def sync_studyable(card_ids=None) -> int:

@@ -366,12 +366,7 @@ def _save_states(user, card_of: dict[int, Card], finals: dict[int, CardState]) -
     current = {m.card_id: m for m in MemoryState.objects.filter(user=user, card_id__in=finals)}
     to_create, to_update = [], []
     for pk, final in finals.items():
-        memory = current.get(pk) or MemoryState(
-            user=user,
-            card_id=pk,
-            deck_id=card_of[pk].deck_id,
-            studyable=card_of[pk].is_studyable,
-        )
+        memory = current.get(pk) or MemoryState.of(user, card_of[pk])
         memory.state = int(final.state)
         memory.step = final.step
         memory.stability = final.stability

@@ -51,6 +51,13 @@ class NextCard:
     kind: Kind
 
 
+def kind_of(memory: MemoryState | None) -> Kind:
+    """How the study page labels a card with this memory state (None: never studied)."""
+    if memory is None or memory.state == State.NEW:
+        return "new"
+    return "learning" if memory.state in LEARNING_STATES else "review"
+
+
 @dataclass
 class _Today:
     """The study day of `now`, what is left of the daily limits, and the reviews done."""
@@ -133,8 +140,7 @@ class StudyQueue:
     def _find_next(self) -> NextCard | None:
         if self._first_memory is not None:
             memory = queue_sql.memory_to_show(self._first_memory)
-            kind = "learning" if memory.state in LEARNING_STATES else "review"
-            return NextCard(memory.card, memory, kind)
+            return NextCard(memory.card, memory, kind_of(memory))
         if not self._counts.new:
             return None
         [(card_id, undone_memory_id)] = queue_sql.first_new_cards(self.user.pk, self._deck_id, 1)

@@ -238,7 +238,7 @@ def record_review(
         raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
     snapshot = _snapshot(memory)
     if memory is None:
-        memory = MemoryState(user=user, card=card, studyable=card.is_studyable)
+        memory = MemoryState.of(user, card)
     memory.deck_id = card.deck_id
     _apply_state(memory, outcome.after)
     memory.version = version + 1
@@ -329,9 +329,7 @@ def undo_last_review(user, deck=None) -> ReviewLog | None:
         if not ReviewLog.objects.filter(pk=log.pk).delete()[0]:
             return None  # a concurrent undo took it
         if memory is None:
-            card = Card.objects.get(pk=log.card_id)
-            memory = MemoryState(user=user, card=card, deck_id=log.deck_id)
-            memory.studyable = card.is_studyable
+            memory = MemoryState.of(user, Card.objects.get(pk=log.card_id), deck_id=log.deck_id)
         if "exists" in log.before and memory.last_review == log.reviewed_at:
             _restore(memory, log.before, log.reviewed_at)
         else:
@@ -434,8 +432,7 @@ def rebuild_states(
                 if dry_run:
                     continue
                 if memory is None:
-                    memory = MemoryState(user=person, card_id=card_id, version=0)
-                    memory.studyable = Card.objects.get(pk=card_id).is_studyable
+                    memory = MemoryState.of(person, Card.objects.get(pk=card_id), version=0)
                 memory.deck_id = card_logs[-1].deck_id
                 _apply_state(memory, state)
                 memory.version += 1

@@ -313,15 +313,7 @@ def import_user_data(user, payload: dict) -> ImportSummary:
             if card is None or card.pk in studied:
                 continue
             fields = _fields(row, STATE_FIELDS, f"memory_states[{i}]")
-            states.append(
-                MemoryState(
-                    user=user,
-                    card=card,
-                    deck_id=card.deck_id,
-                    studyable=card.is_studyable,
-                    **fields,
-                )
-            )
+            states.append(MemoryState.of(user, card, **fields))
         MemoryState.objects.bulk_create(states, batch_size=1000)
         logs = []
         for i, row in enumerate(payload["review_logs"]):

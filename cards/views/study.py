@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from cards.models import Card, Deck, MemoryState
-from cards.services.queue import NextCard, StudyQueue
+from cards.services.queue import NextCard, StudyQueue, kind_of
 from cards.services.reviews import (
     InvalidReview,
     StaleReview,
@@ -107,10 +107,7 @@ def _pinned_card(request, deck, card_id) -> NextCard | None:
     if card is None:
         return None
     memory = MemoryState.objects.filter(user=request.user, card=card).first()
-    kind = "new" if memory is None or memory.state == 0 else "review"
-    if memory is not None and memory.state in (1, 3):
-        kind = "learning"
-    return NextCard(card, memory, kind)
+    return NextCard(card, memory, kind_of(memory))
 
 
 def _render(request, queue, current, *, revealed=False, notice="", announcement=""):
