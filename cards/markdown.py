@@ -5,10 +5,12 @@ nh3 (ammonia) keeps only an allow-list of tags and attributes, so user text can 
 """
 
 import re
+import time
+from contextvars import ContextVar
 
 import nh3
 from markdown_it import MarkdownIt
-from pygments import highlight
+from pygments import format as format_tokens
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
@@ -27,13 +29,25 @@ ALLOWED_ATTRIBUTES = {
     "th": {"class"},
     "td": {"class"},
 }
+# Every pattern below runs on user text, so each must match in linear time (see
+# docs/security.md): no two quantifiers may compete for the same characters, and a leading
+# run may not cross lines, or each line start would rescan everything after it.
 # Exports write bullets as "•"; CommonMark only knows -, * and +.
-_BULLET = re.compile(r"^(\s*)•\s*", re.MULTILINE)
+_BULLET = re.compile(r"^([^\S\n]*+)•\s*+", re.MULTILINE)
 _ALIGN_STYLE = re.compile(r'style="text-align:(left|right|center)"')
 # Text copied from a rendered page puts a bold span's closing ** at the start of the next line…
-_BOLD_ACROSS_LINES = re.compile(r"^\*\*([^*\n]+)\n\*\*[ \t]*", re.MULTILINE)
+_BOLD_ACROSS_LINES = re.compile(r"^\*\*([^*\n]++)\n\*\*[ \t]*+", re.MULTILINE)
 # …or leaves spaces inside the delimiters ("**word **next"), which CommonMark does not count.
-_BOLD_INNER_SPACE = re.compile(r"\*\*([ \t]*)([^*\n]+?)([ \t]*)\*\*")
+# The span is matched whole and split by _move_spaces_out: splitting it in the pattern
+# ("([ \t]*)(.+?)([ \t]*)") backtracked cubically on "**" and spaces with no closing "**".
+_BOLD_SPAN = re.compile(r"\*\*([^*\n]++)\*\*")
+
+
+# Seconds of colouring per rendered text. Many Pygments lexers backtrack quadratically on
+# hostile code (C# on 4,000 characters of "a\n" lexes for seconds), so colouring stops at this
+# deadline and the code is shown plain; ordinary code lexes in milliseconds.
+HIGHLIGHT_SECONDS = 0.2
+_highlight_deadline: ContextVar[float] = ContextVar("highlight_deadline", default=0.0)
 
 
 def _highlight(code: str, lang: str, _attrs) -> str:
@@ -43,7 +57,12 @@ def _highlight(code: str, lang: str, _attrs) -> str:
         lexer = None
     if lexer is None:
         return ""  # markdown-it escapes the code itself
-    return highlight(code, lexer, _FORMATTER)
+    deadline, tokens = _highlight_deadline.get(), []
+    for token in lexer.get_tokens(code):  # a token comes every few ms even on hostile input
+        if time.monotonic() > deadline:
+            return ""
+        tokens.append(token)
+    return format_tokens(tokens, _FORMATTER)
 
 
 # breaks: a line break the author typed stays a line break (cards are written line by line).
@@ -52,17 +71,31 @@ _MD = MarkdownIt(
 ).enable(["table", "strikethrough"])
 
 
+def _move_spaces_out(match: re.Match) -> str:
+    """`** word **` → ` **word** `; an all-blank span keeps its last blank inside (`**  **`)."""
+    inner = match[1]
+    core = inner.strip(" \t")
+    if not core:  # the span needs one character between its delimiters
+        return f"{inner[:-1]}**{inner[-1]}**"
+    lead = inner[: len(inner) - len(inner.lstrip(" \t"))]
+    return f"{lead}**{core}**{inner[len(lead) + len(core) :]}"
+
+
 def tidy_exported_markdown(text: str) -> str:
     """Repair the Markdown-ish of exports so it renders as its author saw it."""
     text = _BULLET.sub(r"\1- ", text)
     text = _BOLD_ACROSS_LINES.sub(r"**\1**\n", text)
-    return _BOLD_INNER_SPACE.sub(r"\1**\2**\3", text)
+    return _BOLD_SPAN.sub(_move_spaces_out, text)
 
 
 def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
-    html = _MD.render(tidy_exported_markdown(text))
+    budget = _highlight_deadline.set(time.monotonic() + HIGHLIGHT_SECONDS)
+    try:
+        html = _MD.render(tidy_exported_markdown(text))
+    finally:
+        _highlight_deadline.reset(budget)
     # Table alignment as classes: the CSP forbids style attributes.
     html = _ALIGN_STYLE.sub(r'class="align-\1"', html)
     return nh3.clean(

@@ -10,9 +10,14 @@ from cards.importers.errors import ImportFileError, ParsedCard, ParsedDeck
 RATING_WIDGET = ("How well did you know this?", "1", "Not at all", "2", "3", "4", "5", "Perfectly")
 
 
+def is_card_number(text: str) -> bool:
+    """ASCII digits of a sane length: `isdigit()` alone accepts "²", which int() refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def looks_like_seed_export(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    return len(lines) >= 3 and lines[1].isdigit() and lines[2] == "Q"
+    return len(lines) >= 3 and is_card_number(lines[1]) and lines[2] == "Q"
 
 
 def parse_seed_export(text: str) -> ParsedDeck:
@@ -21,13 +26,13 @@ def parse_seed_export(text: str) -> ParsedDeck:
     title = stripped[0] if stripped else ""
     if not title:
         raise ImportFileError("the first line must be the deck title", line=1)
-    if title.isdigit() and _next_nonblank(stripped, 1) == "Q":
+    if is_card_number(title) and _next_nonblank(stripped, 1) == "Q":
         raise ImportFileError("the file has no deck title: it starts with a card", line=1)
 
     first = _skip_blank(stripped, 1)
     if first is None:
         raise ImportFileError("the deck has no cards", line=2)
-    if not (stripped[first].isdigit() and _next_nonblank(stripped, first + 1) == "Q"):
+    if not (is_card_number(stripped[first]) and _next_nonblank(stripped, first + 1) == "Q"):
         raise ImportFileError("expected a card number followed by a line 'Q'", line=first + 1)
 
     deck = ParsedDeck(title=title)

@@ -111,6 +111,9 @@ GOOD = "Deck\n1\nQ\nWhat?\nA\nThat.\n2\nQ\nWhy?\nA\nBecause.\n"
         (b"Deck\n1\nQ\nWhat?\nA\nThat.\n3\nQ\nWhy?\nA\nx\n", 8, "card 2 missing or out of order"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, "binary"),
         (b"Deck\n1\nQ\nWhat?\nA\ncaf\xe9\n", 6, "not UTF-8"),
+        # Digits to str.isdigit() that int() refuses, and a 5,000-digit card number.
+        ("Deck\n²\nQ\nWhat?\nA\nThat.\n".encode(), 2, "card number followed by a line 'Q'"),
+        (b"Deck\n" + b"1" * 5000 + b"\nQ\nWhat?\nA\nThat.\n", 2, "card number followed"),
     ],
 )
 def test_it_refuses_malformed_files_naming_the_line(db, tmp_path, data, line, fragment):

@@ -35,7 +35,8 @@ WITH_DB = settings(
 
 # Lines that mean something to the seed parser, mixed with noise.
 SEED_TOKENS = ["Q", "A", "", " ", "1", "2", "3", "10", "How well did you know this?",
-               "Not at all", "4", "5", "Perfectly", "•", "**bold", "** text"]  # fmt: skip
+               "Not at all", "4", "5", "Perfectly", "•", "**bold", "** text",
+               "²", "٣", "1" * 5000]  # fmt: skip
 seed_lines = st.lists(st.one_of(st.sampled_from(SEED_TOKENS), st.text(max_size=20)), max_size=40)
 CSV_TOKENS = ["question", "answer", "id", "tags", "Question ", "ANSWER", '"', '""', ",", "\n",
               "\r\n", "\r", "x", "a,b", '"q, with comma"', "\x00", "\ufeff", " "]  # fmt: skip
