@@ -23,4 +23,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python scripts/healthcheck.py
 
 # Two cores: 3 workers × 2 threads, the best of docs/performance.md's benchmark runs.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn studyapp.wsgi --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-3} --threads ${WEB_THREADS:-2} --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py createcachetable && exec gunicorn studyapp.wsgi --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-3} --threads ${WEB_THREADS:-2} --access-logfile -"]

@@ -1,5 +1,6 @@
-"""Sessions end after SESSION_COOKIE_AGE seconds of inactivity (an idle timeout).
+"""The project's middleware: session idle timeout, request size limit, private caching.
 
+Sessions end after SESSION_COOKIE_AGE seconds of inactivity (an idle timeout).
 Django fixes a session's expiry when it is saved. This middleware saves a session that is in use
 again once SESSION_REFRESH_SECONDS have passed since its last save, which pushes its expiry (and
 the cookie's) SESSION_COOKIE_AGE ahead. Requests in between write nothing, so pages keep their
@@ -9,6 +10,7 @@ query counts; a session that nobody uses simply expires on the server.
 import time
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 TOUCHED_KEY = "_touched"
 
@@ -20,7 +22,10 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        # Only a session the request already loaded (so no extra query) and that holds data.
+        # Only a session the request already loaded (so no extra query) and that holds data; not
+        # on an error page, whose cause (the database being down) may be why it failed to load.
+        if response.status_code >= 500:
+            return response
         if session is None or not session.accessed or session.is_empty():
             return response
         now = int(time.time())
@@ -58,3 +63,25 @@ class RequestSizeLimitMiddleware:
             limit = filesizeformat(settings.IMPORT_MAX_BYTES)
             return render(request, "413.html", {"limit": limit}, status=413)
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private, no-store` on every response to a logged-in browser.
+
+    A page made for one user (their decks, their data export) must stay out of shared caches
+    and off the disk. "Logged in" is read from the session cookie, sent or being set, not from
+    request.user: that costs no query and also covers pages that never look at the user. Static
+    files (WhiteNoise's, under STATIC_URL) keep their long-lived public caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        cookie = settings.SESSION_COOKIE_NAME
+        if request.path.startswith(settings.STATIC_URL):
+            return response
+        if cookie in request.COOKIES or cookie in response.cookies:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

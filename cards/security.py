@@ -1,13 +1,18 @@
-"""Security glue: the authentication backends, the client address, the CSRF failure page.
+"""Security glue: the authentication backends, the client address, the sign-up throttle, the CSRF
+failure page.
 
 See docs/security.md for the whole picture (throttling, sessions, CSP, production settings).
 """
 
 import ipaddress
+import re
+import time
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import backends
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
 
 from cards.services.sql_rows import user_with_settings
@@ -60,6 +65,54 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(forwarded[-count]))
     except ValueError:
         return remote
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str, name: str = "SIGNUP_RATE") -> tuple[int, int]:
+    """'5/h' or '20/10m' -> (count, period in seconds)."""
+    match = _RATE.match(rate)
+    if not match or int(match[2] or 1) == 0:
+        raise ImproperlyConfigured(
+            f"{name}={rate!r}: write a count and a period, e.g. 5/h or 20/10m"
+        )
+    return int(match[1]), int(match[2] or 1) * _PERIOD_SECONDS[match[3]]
+
+
+def _signup_slots(request) -> tuple[list[str], int]:
+    """The cache keys of this address's SIGNUP_RATE slots in the current window, and the seconds
+    until the window ends. IPv6 addresses count by /64, the block one subscriber usually gets."""
+    limit, period = parse_rate(settings.SIGNUP_RATE)
+    address = client_ip(request) or "unknown"
+    if ":" in address:
+        address = str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    now = time.time()
+    window = int(now // period)
+    keys = [f"signup:{address}:{period}:{window}:{slot}" for slot in range(limit)]
+    return keys, max(1, int((window + 1) * period - now))
+
+
+def signup_wait(request) -> int:
+    """0 while the address has sign-ups left in this window, else the seconds to wait."""
+    keys, wait = _signup_slots(request)
+    return wait if not keys or caches["default"].get(keys[-1]) is not None else 0
+
+
+def claim_signup(request) -> int:
+    """Take one of the address's sign-up slots: 0 if one was free, else the seconds to wait.
+
+    One cache key per slot, taken with add(): on the database cache that is an INSERT the primary
+    key makes atomic, so concurrent requests on any worker or container never share a slot.
+    (A counter would need an atomic incr, which only memcached and Redis have.)
+    """
+    keys, wait = _signup_slots(request)
+    cache = caches["default"]
+    for key in keys:
+        if cache.add(key, 1, timeout=wait + 60):
+            return 0
+    return wait
 
 
 def csrf_failure(request, reason=""):

@@ -6,3 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("cards.urls")),
 ]
+
+# The 500 page, or a 503 "temporarily unavailable" one while the database cannot be reached.
+handler500 = "cards.views.health.server_error"

@@ -30,3 +30,17 @@ def assert_csp(response):
     assert directives == EXPECTED_CSP, directives
     assert "unsafe" not in header
     assert settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"] == ["'self'"]
+
+
+def assert_permissions_policy(response):
+    """Powerful browser features are denied on every response."""
+    header = response.get("Permissions-Policy", "")
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in header, f"{feature} allowed on {response.status_code}: {header}"
+
+
+def assert_private(response):
+    """A response to a logged-in user stays out of shared caches and off the disk."""
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"private", "no-store"} <= directives, (response.status_code, directives)
+    assert "public" not in directives
