@@ -2,19 +2,20 @@
 
 import re
 from functools import cache
-from zoneinfo import available_timezones
 
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
+from cards import validators as v
 from cards.models import StudySettings
 from cards.scheduling import Policy
+from cards.validators import MAX_STEP_SECONDS, MAX_STEPS
 
+# The ranges and rules are the model's (cards/validators.py); this form only turns typed text
+# into values and words the messages for a person at the keyboard.
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
-MAX_STEPS = 10
-MAX_STEP_SECONDS = 30 * 86400
 
 
 def format_steps(seconds: list[int]) -> str:
@@ -79,8 +80,7 @@ class PlainSelect(forms.Select):
 
 @cache
 def timezone_choices() -> list[tuple[str, str]]:
-    # "localtime" is the server's own zone and "Factory" no real place: neither means a user's.
-    names = sorted(available_timezones() - {"localtime", "Factory"})
+    names = sorted(v.time_zone_names())
     return [(name, name.replace("_", " ")) for name in names]
 
 
@@ -89,27 +89,34 @@ def _range_messages(low, high, what: str) -> dict[str, str]:
     return {"min_value": text, "max_value": text, "invalid": f"Enter a number: {what}."}
 
 
+def _ranged(field_class, bounds: tuple, what: str, shown=None, **kwargs):
+    """A form field with the model's range, and a message in words."""
+    low, high = bounds
+    shown = shown or (low, high)
+    return field_class(
+        min_value=low, max_value=high, error_messages=_range_messages(*shown, what), **kwargs
+    )
+
+
 class StudySettingsForm(forms.ModelForm):
-    desired_retention = forms.FloatField(
+    desired_retention = _ranged(
+        forms.FloatField,
+        v.DESIRED_RETENTION_RANGE,
+        "a retention",
+        shown=[f"{x:.2f}" for x in v.DESIRED_RETENTION_RANGE],
         label="Desired retention",
-        min_value=0.70,
-        max_value=0.99,
-        error_messages=_range_messages("0.70", "0.99", "a retention"),
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.70", "max": "0.99"}),
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
         help_text="The share of reviews you want to remember, e.g. 0.90. Higher means more "
         "reviews.",
     )
-    new_cards_per_day = forms.IntegerField(
+    new_cards_per_day = _ranged(
+        forms.IntegerField,
+        v.NEW_CARDS_PER_DAY_RANGE,
+        "a number of new cards",
         label="New cards per day",
-        min_value=0,
-        max_value=9999,
-        error_messages=_range_messages(0, 9999, "a number of new cards"),
     )
-    reviews_per_day = forms.IntegerField(
-        label="Reviews per day",
-        min_value=0,
-        max_value=99999,
-        error_messages=_range_messages(0, 99999, "a number of reviews"),
+    reviews_per_day = _ranged(
+        forms.IntegerField, v.REVIEWS_PER_DAY_RANGE, "a number of reviews", label="Reviews per day"
     )
     learning_steps = StepsField(
         label="Learning steps",
@@ -126,18 +133,26 @@ class StudySettingsForm(forms.ModelForm):
         widget=PlainSelect,
         error_messages={"invalid_choice": "Choose a time zone from the list."},
     )
-    day_start_hour = forms.IntegerField(
+    day_start_hour = _ranged(
+        forms.IntegerField,
+        v.DAY_START_HOUR_RANGE,
+        "an hour",
         label="Next day starts at (hour)",
-        min_value=0,
-        max_value=23,
-        error_messages=_range_messages(0, 23, "an hour"),
         help_text="Reviews before this hour count for the day before (4 means 4 a.m.).",
     )
-    maximum_interval = forms.IntegerField(
+    learn_ahead_minutes = _ranged(
+        forms.IntegerField,
+        v.LEARN_AHEAD_MINUTES_RANGE,
+        "a number of minutes",
+        label="Learn ahead limit (minutes)",
+        help_text="When nothing else is due, show a learning card due within this many minutes "
+        "instead of stopping (Anki's default is 20).",
+    )
+    maximum_interval = _ranged(
+        forms.IntegerField,
+        v.MAXIMUM_INTERVAL_RANGE,
+        "a number of days",
         label="Maximum interval (days)",
-        min_value=1,
-        max_value=36500,
-        error_messages=_range_messages(1, 36500, "a number of days"),
     )
     rating_scale = forms.ChoiceField(
         label="Rating buttons",
@@ -156,6 +171,7 @@ class StudySettingsForm(forms.ModelForm):
             "relearning_steps",
             "timezone",
             "day_start_hour",
+            "learn_ahead_minutes",
             "maximum_interval",
             "rating_scale",
         ]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,6 +37,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 MAX_DURATION_MS = 2**31 - 1
 MAX_ERRORS_SHOWN = 20
+MAX_DATETIME_MS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // ONE_MS
+# The log fields a revlog row gives, by the column they come from; the model checks them.
+FROM_FILE = {"rating": "review_rating", "grade": "review_rating", "reviewed_at": "review_time",
+             "duration_ms": "review_duration"}  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -114,7 +119,9 @@ def find_deck(user, name: str) -> Deck:
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    if not text or not (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    # ASCII only ("²" is a digit to isdigit() but not to int()), and no 4,300-digit numbers.
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 30):
         return None
     return int(text)
 
@@ -188,7 +195,9 @@ def parse_revlog(
             elif ms <= 0:
                 bad.append(f"review_time {ms} is not after 1970")
             elif ms > now_ms:
-                bad.append(f"review_time {ms} ({iso_utc(from_ms(ms))}) is in the future")
+                # Past year 9999 no datetime can show it (OverflowError): say so instead.
+                when = iso_utc(from_ms(ms)) if ms < MAX_DATETIME_MS else "after the year 9999"
+                bad.append(f"review_time {ms} ({when}) is in the future")
             rating = _int(row[col["review_rating"]])
             if rating is None or not 1 <= rating <= 4:
                 bad.append(
@@ -295,6 +304,35 @@ def replay_card_logs(card: Card, logs: list[ReviewLog], policy: Policy):
     return outcomes[-1].after if outcomes else None
 
 
+def _check_logs(rows: list[RevlogRow], new_logs: dict[int, list[ReviewLog]]) -> None:
+    """The model's own validation of what each row gives, each failure named by its row."""
+    others = [f.name for f in ReviewLog._meta.fields if f.name not in FROM_FILE]
+    problems = []
+    for row, log in zip(rows, _in_row_order(rows, new_logs), strict=True):
+        try:
+            log.clean_fields(exclude=others)
+            log.clean()
+        except ValidationError as exc:
+            reasons = [
+                f"{FROM_FILE.get(name, name)} {message}"
+                for name, messages in exc.message_dict.items()
+                for message in messages
+            ]
+            problems.append(f"row {row.line}: " + "; ".join(reasons))
+    if problems:
+        raise RevlogErrors(problems)
+
+
+def _in_row_order(rows, new_logs) -> list[ReviewLog]:
+    # new_logs was filled in row order, card by card: walk it the same way.
+    position = defaultdict(int)
+    ordered = []
+    for row in rows:
+        ordered.append(new_logs[row.card.pk][position[row.card.pk]])
+        position[row.card.pk] += 1
+    return ordered
+
+
 def import_revlog(
     text: str, user, deck: Deck, progress: Progress | None = None, now: datetime | None = None
 ) -> RevlogImportResult:
@@ -339,6 +377,7 @@ def import_revlog(
                     duration_ms=row.duration_ms,
                 )
             )
+        _check_logs(rows, new_logs)
         changed_old: list[ReviewLog] = []
         finals: dict[int, CardState] = {}
         for index, (pk, fresh) in enumerate(new_logs.items(), start=1):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cards.models import StudySettings
 from cards.scheduling import Policy, study_day, study_day_start
+
+logger = logging.getLogger(__name__)
 
 
 def get_study_settings(user) -> StudySettings:
@@ -16,11 +20,33 @@ def get_study_settings(user) -> StudySettings:
     Cached on the user object (Django's one-to-one cache), so a request pays one query at most.
     """
     try:
-        return user.study_settings
+        return _mended(user.study_settings)
     except StudySettings.DoesNotExist:
         pass
     settings, _ = StudySettings.objects.get_or_create(user=user)
     user.study_settings = settings
+    return _mended(settings)
+
+
+def _mended(settings: StudySettings) -> StudySettings:
+    """The settings with each field that fails the model's validation (stored before the
+    validators existed, or by raw SQL) replaced by its default in memory, and a warning
+    logged: a bad stored value must not turn every page of its user into an error."""
+    if getattr(settings, "_checked", False):
+        return settings
+    try:
+        settings.clean_fields(exclude=["user", "updated_at"])
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            logger.warning(
+                "study settings of user %s: %s %r is invalid (%s); using the default",
+                settings.user_id,
+                name,
+                getattr(settings, name),
+                " ".join(errors),
+            )
+            setattr(settings, name, StudySettings._meta.get_field(name).get_default())
+    settings._checked = True
     return settings
 
 

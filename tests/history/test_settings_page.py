@@ -16,6 +16,7 @@ VALID = {
     "relearning_steps": "15m 1d",
     "timezone": "Europe/Paris",
     "day_start_hour": "3",
+    "learn_ahead_minutes": "15",
     "maximum_interval": "3650",
     "rating_scale": "four",
 }

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = (
         "Recompute every memory state from the review logs under each user's current settings, "
         "compare with the stored states, and rewrite the ones that differ (each mismatch is "
-        "listed). With --check, only compare: exit status 1 if any state differs."
+        "listed). With --check, only compare: exit status 1 if any state differs. A user whose "
+        "settings or history cannot be replayed is reported and skipped (nothing of theirs "
+        "changes); the others go on, and the exit status is 1."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +24,19 @@ class Command(BaseCommand):
                 user = get_user_model().objects.get(username=options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"--user: no user named {options['user']!r}") from None
-        mismatches = rebuild_states(user=user, progress=self.stdout.write, dry_run=options["check"])
+        failures: list[tuple[str, str]] = []
+        mismatches = rebuild_states(
+            user=user, progress=self.stdout.write, dry_run=options["check"], failures=failures
+        )
+        if failures:
+            for username, reason in failures:
+                self.stderr.write(f"{username}: {reason}")
+            verb = "differ from their replay" if options["check"] else "rewritten"
+            what = f"{mismatches} stored states {verb}; " if mismatches else ""
+            raise CommandError(
+                f"{what}{len(failures)} user(s) skipped because their settings or history "
+                "cannot be replayed (listed above)"
+            )
         if not mismatches:
             self.stdout.write(self.style.SUCCESS("Every stored state matches its replay."))
         elif options["check"]:

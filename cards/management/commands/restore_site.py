@@ -10,14 +10,18 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.core.serializers.base import DeserializationError
 from django.db import connection, transaction
 
 from cards.management.commands.backup_site import pg_environment, run
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
+MAX_PROBLEMS_SHOWN = 20
 
 
 def kind_of(path: Path) -> str:
@@ -30,6 +34,40 @@ def kind_of(path: Path) -> str:
     if head.lstrip()[:1] in (b"[", b"{"):
         return "json"
     raise CommandError(f"{path}: not a backup made by backup_site (unknown file type)")
+
+
+def check_json_backup(path: Path) -> None:
+    """Read the whole backup and run the app's model validation on each of its rows before
+    anything is flushed: a truncated file or a bad value is a CommandError naming it."""
+    try:
+        objects = list(
+            # Natural keys of rows not in the database yet are deferred, not an error.
+            serializers.deserialize("json", path.read_text("utf-8"), handle_forward_references=True)
+        )
+    except (DeserializationError, UnicodeDecodeError, RecursionError) as exc:
+        cause = exc.__cause__ or exc
+        raise CommandError(
+            f"{path}: not a complete JSON backup ({cause}); nothing changed"
+        ) from None
+    problems = []
+    for item in objects:
+        instance = item.object
+        if instance._meta.app_label != "cards":
+            continue  # the app's own rules; Django's models keep theirs
+        relations = [f.name for f in instance._meta.fields if f.is_relation]
+        try:
+            instance.clean_fields(exclude=relations)
+            instance.clean()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                problems.append(
+                    f"{instance._meta.label_lower} {instance.pk}: {name}: {messages[0]}"
+                )
+    if problems:
+        shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        shown += f"\n… and {more} more" if more > 0 else ""
+        raise CommandError(f"{path}: {len(problems)} invalid value(s); nothing changed:\n{shown}")
 
 
 class Command(BaseCommand):
@@ -61,6 +99,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Restored {path}. Run migrate if it is older."))
 
     def _json(self, path: Path) -> None:
+        check_json_backup(path)
         with tempfile.TemporaryDirectory() as folder:
             fixture = Path(folder) / "backup.json"  # loaddata goes by the file's extension
             shutil.copyfile(path, fixture)
