@@ -7,7 +7,7 @@ SEED := fixtures/generative-ai-flashcards.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format browser bench bench-instructions check-deploy clean
+.PHONY: install run test lint format browser faketime bench bench-instructions bench-import check-deploy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -22,13 +22,20 @@ install: $(STAMP)
 run: export DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py import_deck $(SEED) --public
 	$(BIN)/python manage.py create_local_accounts
-	@echo "Studyapp is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Studyapp is serving on http://$(HOST):$(PORT)/ with its task worker (Ctrl-C stops both)"
+	@# The worker runs imports in the background; the trap stops it whenever runserver ends.
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 browser:
 	@scripts/ensure-chromium
+
+faketime:
+	@scripts/ensure-faketime
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,7 +45,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install browser lint
+test: install browser faketime lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -50,6 +57,9 @@ bench: install
 
 bench-instructions: install
 	$(BIN)/python -m bench.instructions
+
+bench-import: install
+	$(BIN)/python -m bench.import_contention
 
 clean:
 	rm -rf $(VENV) staticfiles test-db.sqlite3*

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from cards.markdown import render_markdown
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
 from cards.services import curation
+from cards.services.deletion import delete_deck
 
 
 @admin.register(Deck)
@@ -29,6 +30,14 @@ class DeckAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # Both counts come with the list itself: one query whatever the number of decks.
         return super().get_queryset(request).with_card_counts()
+
+    # Big decks go in short transactions, so that deleting one never holds other users' writes.
+    def delete_model(self, request, obj):
+        delete_deck(obj)
+
+    def delete_queryset(self, request, queryset):
+        for deck in queryset:
+            delete_deck(deck)
 
     @admin.display(description="Cards", ordering="card_count")
     def cards(self, deck):

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from cards.views import accounts, authoring, cards_edit, decks, floor, health, study, transfer
+from cards.views import (
+    accounts,
+    authoring,
+    cards_edit,
+    decks,
+    floor,
+    health,
+    imports,
+    study,
+    transfer,
+)
 from cards.views import settings as settings_views
 from cards.views.stats import stats
 
@@ -10,6 +20,7 @@ urlpatterns = [
     # Authoring (cards/views/authoring.py, cards_edit.py, transfer.py)
     path("decks/new/", authoring.deck_create, name="deck_create"),
     path("decks/import/", transfer.deck_import, name="deck_import"),
+    path("imports/<int:job_id>/", imports.import_job, name="import_job"),
     path("decks/<int:deck_id>/edit/", authoring.deck_edit, name="deck_edit"),
     path("decks/<int:deck_id>/delete/", authoring.deck_delete, name="deck_delete"),
     path("decks/<int:deck_id>/copy/", authoring.deck_copy, name="deck_copy"),

@@ -51,16 +51,21 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "cards",
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Early, so every response gets the policy, even those the middleware below returns itself.
+    # Outermost, so every response gets the policies, even the HTTP->HTTPS redirect below;
+    # "private, no-store" for logged-in users (static files keep their caching).
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "cards.middleware.PrivateCacheMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuses an oversized body (413) before anything reads it.
     "cards.middleware.RequestSizeLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,6 +150,20 @@ if DATABASES["default"]["ENGINE"] not in (
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------------
+# In the database: every worker and every app container shares it with nothing more to run
+# (memcached or Redis would be one more service). It holds the sign-up counts, whose atomic
+# add() its primary key guarantees. `manage.py createcachetable` creates the table (make run,
+# the Dockerfile and the test runner do).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "studyapp_cache",
+        # Culling past MAX_ENTRIES drops a third of the keys, sign-up counts included: keep room.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -178,6 +197,20 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # most once per SESSION_REFRESH_SECONDS so ordinary requests do not write the session.
 SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", "300"))
 CSRF_FAILURE_VIEW = "cards.security.csrf_failure"
+# Sign-up: SIGNUP_OPEN=0 closes it; SIGNUP_RATE caps new accounts per client address (a count
+# and a period: s, m, h or d), counted in the database cache so every worker shares the count.
+SIGNUP_OPEN = env_bool("SIGNUP_OPEN", True)
+SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "5/h")
+# Browser features no page uses: denied to the site and to anything it could ever embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "fullscreen", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -228,6 +261,31 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # Any request body larger than this is refused with 413 before it is read (cards.middleware).
 REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(IMPORT_MAX_BYTES + 1024 * 1024)))
+
+# --- Limits: bound the work one user can ask of the server (docs/configuration.md) -----------
+IMPORT_MAX_CARDS = int(os.environ.get("IMPORT_MAX_CARDS", "20000"))  # cards in one import file
+DECK_MAX_CARDS = int(os.environ.get("DECK_MAX_CARDS", "50000"))
+USER_MAX_DECKS = int(os.environ.get("USER_MAX_DECKS", "500"))
+
+# --- Background tasks: imports run on a worker process (`manage.py db_worker`) ---------------
+# The queue lives in the database; TASKS_BACKEND=immediate runs tasks inside the request instead
+# (tests do, see tests/conftest.py).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("TASKS_BACKEND", "database")]
+    }
+}
+# An import job whose worker has not reported for this long is marked failed and undone.
+IMPORT_JOB_STALE_SECONDS = int(os.environ.get("IMPORT_JOB_STALE_SECONDS", "600"))
+# Cards written per transaction: short enough that other users' writes wait well under 1 s.
+IMPORT_BATCH_CARDS = int(os.environ.get("IMPORT_BATCH_CARDS", "500"))
+# A card's question or answer (cards.validators.CardTextLengthValidator, every write path).
+CARD_TEXT_MAX_CHARS = int(os.environ.get("CARD_TEXT_MAX_CHARS", "20000"))
+# Deepest nesting of arrays/objects a JSON data import may have (checked before parsing).
+IMPORT_JSON_MAX_DEPTH = int(os.environ.get("IMPORT_JSON_MAX_DEPTH", "64"))
 
 # --- Production hardening (on whenever DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cards.forms_authoring import AnswerForm, CardForm
+from cards.limits import LimitError, check_limits
 from cards.models import Card
 from cards.services.transfer import next_position
 from cards.views.access import get_card_for_user, get_deck_for_editor
@@ -28,7 +29,7 @@ def _back_to(card):
 def card_create(request, deck_id):
     deck = get_deck_for_editor(request, deck_id)
     form = CardForm(request.POST or None)
-    if form.is_valid():
+    if form.is_valid() and _within_limits(form, deck):
         card = form.save(commit=False)
         card.deck, card.position = deck, next_position(deck)
         card.save()
@@ -37,6 +38,15 @@ def card_create(request, deck_id):
             return redirect("card_create", deck.pk)
         return _back_to(card)
     return render(request, "cards/card_form.html", {"form": form, "deck": deck, "card": None})
+
+
+def _within_limits(form, deck) -> bool:
+    try:
+        check_limits(deck.owner, new_cards_by_deck={deck: 1})
+    except LimitError as exc:
+        form.add_error(None, f"The card was not added: {exc}.")
+        return False
+    return True
 
 
 @require_http_methods(["GET", "POST"])

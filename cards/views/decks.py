@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
@@ -6,6 +7,8 @@ from django.views.decorators.http import require_GET
 from cards.models import Deck, MemoryState
 from cards.services.queue import LEARNING_STATES, deck_queue_counts
 from cards.views.access import get_deck_for_user
+
+DECK_PAGE_CARDS = 100
 
 
 @require_GET
@@ -35,20 +38,28 @@ def dashboard(request):
 
 @require_GET
 def deck_detail(request, deck_id):
+    """A page of the deck's cards (DECK_PAGE_CARDS), so a 20,000-card deck stays a small page."""
     deck = get_deck_for_user(request, deck_id)
-    show = request.GET.get("show", "all")
-    cards = deck.cards.all()
+    show = "missing" if request.GET.get("show") == "missing" else "all"
+    card_count = deck.cards.count()
+    needs_answer_count = deck.cards.needing_answer().count()
+    cards = deck.cards.order_by("position", "pk")
     if show == "missing":
         cards = cards.needing_answer()
+    paginator = Paginator(cards, DECK_PAGE_CARDS)
+    # The counts are known already: spare the paginator its own COUNT query.
+    paginator.count = needs_answer_count if show == "missing" else card_count
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "cards/deck_detail.html",
         {
             "deck": deck,
-            "cards": cards,
+            "cards": page,
+            "page": page,
             "show": show,
             "can_edit": deck.can_edit(request.user),
-            "card_count": deck.cards.count(),
-            "needs_answer_count": deck.cards.needing_answer().count(),
+            "card_count": card_count,
+            "needs_answer_count": needs_answer_count,
         },
     )

@@ -1,9 +1,10 @@
 """Files in and out: importing a deck from the web, a deck as CSV, and all of one's data as
 JSON (cards/services/transfer.py holds the format)."""
 
+import csv
+
 from django.conf import settings
-from django.contrib import messages
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -11,39 +12,81 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cards.forms_authoring import DataImportForm, DeckImportForm
 from cards.importers.errors import ImportFileError
-from cards.importers.load import parse_deck_file, save_deck
-from cards.services import transfer
+from cards.importers.load import check_import_limits, deck_name, parse_deck_file
+from cards.limits import LimitError
+from cards.services import imports, transfer
 from cards.views.access import get_deck_for_user
 
 
 @require_http_methods(["GET", "POST"])
 def deck_import(request):
+    """Check the whole file here (bad lines and limits answer at once, nothing written), then
+    queue the writing for the task worker and show the job's progress page."""
     initial = {"deck": request.GET.get("deck")} if request.GET.get("deck", "").isdigit() else {}
     form = DeckImportForm(request.POST or None, request.FILES or None, user=request.user,
                           initial=initial)  # fmt: skip
     if form.is_valid():
         upload, deck = form.cleaned_data["file"], form.cleaned_data["deck"]
+        data = upload.read()
         try:
-            parsed = parse_deck_file(upload.read(), upload.name)
-            result = save_deck(
-                parsed,
-                owner=deck.owner if deck else request.user,
-                name=form.cleaned_data["name"] or None,
+            parsed = parse_deck_file(data, upload.name)
+            name = deck_name(parsed, form.cleaned_data["name"] or None)
+            owner = deck.owner if deck else request.user
+            check_import_limits(parsed, owner=owner, name=name, deck=deck)
+            job = imports.start_deck_import(
+                request.user,
+                data=data,
+                filename=upload.name,
                 deck=deck,
+                name=name,
+                total=len(parsed.cards),
             )
-        except ImportFileError as exc:
+        except (ImportFileError, LimitError) as exc:
             form.add_error("file", f"{upload.name}: {exc}; nothing was imported.")
+        except imports.JobBusy as exc:
+            return _busy(request, form, exc.job)
         else:
-            messages.success(request, f"Read {len(parsed.cards)} cards. {result.summary()}.")
-            return redirect(result.deck)
-    context = {"form": form, "max_size": settings.IMPORT_MAX_BYTES}
-    return render(request, "cards/import.html", context)
+            return redirect(job)
+    return render(request, "cards/import.html", _import_context(form))
+
+
+def _busy(request, form, job):
+    form.add_error(None, "You already have an import running; wait until it has finished.")
+    return render(request, "cards/import.html", {**_import_context(form), "active_job": job})
+
+
+def _import_context(form) -> dict:
+    return {
+        "form": form,
+        "max_size": settings.IMPORT_MAX_BYTES,
+        "max_cards": settings.IMPORT_MAX_CARDS,
+        "deck_max_cards": settings.DECK_MAX_CARDS,
+    }
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer then yields rows as text."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_rows(deck):
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    yield writer.writerow(["question", "answer", "id", "tags"])
+    cards = deck.cards.order_by("position", "pk").values_list(
+        "question", "answer", "external_id", "tags"
+    )
+    for row in cards.iterator(chunk_size=2000):
+        yield writer.writerow(row)
 
 
 @require_GET
 def deck_export_csv(request, deck_id):
+    """Streamed row by row (the CSV that the import reads back): a big deck is never one
+    string in memory."""
     deck = get_deck_for_user(request, deck_id)
-    response = HttpResponse(transfer.deck_csv(deck), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_rows(deck), content_type="text/csv; charset=utf-8")
     filename = f"{slugify(deck.name) or 'deck'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -56,7 +99,9 @@ def data_page(request):
 
 @require_GET
 def data_export(request):
-    response = HttpResponse(transfer.export_json(request.user), content_type="application/json")
+    """Streamed: a big collection is never one string in memory (nor one slow response body)."""
+    chunks = transfer.export_json_chunks(request.user)
+    response = StreamingHttpResponse(chunks, content_type="application/json")
     filename = f"studyapp-data-{timezone.now():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -64,16 +109,22 @@ def data_export(request):
 
 @require_POST
 def data_import(request):
+    """Check the whole file here (a bad field is named at once, nothing written), then queue
+    the writing for the task worker and show the job's progress page."""
     form = DataImportForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
+        data = upload.read()
         try:
-            summary = transfer.import_user_data(
-                request.user, transfer.parse_user_data(upload.read())
+            rows = transfer.check_user_data(request.user, transfer.parse_user_data(data))
+            job = imports.start_user_data_import(
+                request.user, data=data, filename=upload.name, total=rows
             )
         except transfer.TransferError as exc:
             form.add_error("file", f"{upload.name}: {exc}. Nothing was imported.")
+        except imports.JobBusy as exc:
+            form.add_error(None, "You already have an import running; wait until it has finished.")
+            return render(request, "cards/data.html", {"form": form, "active_job": exc.job})
         else:
-            messages.success(request, summary.message())
-            return redirect("dashboard")
+            return redirect(job)
     return render(request, "cards/data.html", {"form": form})

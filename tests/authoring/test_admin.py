@@ -1,6 +1,9 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -336,3 +339,22 @@ def test_big_decks_still_find_near_copies_changed_at_both_ends(own_deck, monkeyp
     assert {
         (p.first.question, p.second.question) for p in pairs if "attention" in p.first.question
     } == {("How does the attention mechanism scale?", "So how does the attention mechanism scale")}
+
+
+@pytest.mark.parametrize("how", ["delete-view", "delete-selected"])
+def test_deleting_decks_in_the_admin_goes_batch_by_batch(staff_client, own_deck, how):
+    # (A deck with review history cannot be deleted in the admin: the logs are read-only there.)
+    add_cards(own_deck, 7)
+    with override_settings(IMPORT_BATCH_CARDS=2), CaptureQueriesContext(connection) as queries:
+        if how == "delete-view":
+            url = reverse("admin:cards_deck_delete", args=[own_deck.pk])
+            response = staff_client.post(url, {"post": "yes"})
+        else:
+            data = {"action": "delete_selected", "_selected_action": [own_deck.pk], "post": "yes"}
+            response = staff_client.post(reverse("admin:cards_deck_changelist"), data)
+    assert response.status_code == 302
+    assert not Deck.objects.filter(pk=own_deck.pk).exists()
+    assert not Card.objects.filter(deck=own_deck.pk).exists()
+    # 11 cards in batches of 2: six DELETEs of cards, not one.
+    card_deletes = [q for q in queries if q["sql"].startswith('DELETE FROM "cards_card"')]
+    assert len(card_deletes) == 6

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
-from cards.services.transfer import export_user_data
+from cards.services.transfer import export_json, export_user_data
 from tests.conftest import make_user
 
 from .conftest import add_cards, review
@@ -44,17 +44,18 @@ def test_export_import_export_gives_the_same_content(client, owner, own_deck, pu
     response = client.get(EXPORT)
     assert response["Content-Type"] == "application/json"
     assert "attachment" in response["Content-Disposition"]
-    first = json.loads(response.content)
+    body = b"".join(response.streaming_content)
+    first = json.loads(body)
     assert len(first["decks"]) == 1 and len(first["decks"][0]["cards"]) == 4
     assert len(first["review_logs"]) == 4 and len(first["memory_states"]) == 3
     assert first["shared_cards"][0]["question"] == "Public Q"
-    assert "alice" not in response.content.decode()
+    assert "alice" not in body.decode()
 
     newcomer = make_user("zed")
     client.force_login(newcomer)
-    result = client.post(IMPORT, {"file": upload(response.content)})
+    result = client.post(IMPORT, {"file": upload(body)})
     assert result.status_code == 302
-    again = json.loads(client.get(EXPORT).content)
+    again = json.loads(b"".join(client.get(EXPORT).streaming_content))
     assert content(again) == content(first)
     assert StudySettings.objects.get(user=newcomer).timezone == "Europe/Paris"
     shared = MemoryState.objects.get(user=newcomer, card=public_deck.cards.get())
@@ -126,11 +127,29 @@ def test_export_query_count_does_not_grow(
     owner_client, owner, own_deck, public_deck, django_assert_num_queries
 ):
     build_history(owner, own_deck, public_deck)
-    # Expect 8: session, user, settings, decks, cards, memory states, logs, shared cards.
-    with django_assert_num_queries(8):
-        owner_client.get(EXPORT)
+    # Expect 9: session, user, settings, decks, cards, memory states, the reviewed cards' ids,
+    # shared cards, logs (the body is streamed: the queries run as it is read).
+    with django_assert_num_queries(9):
+        b"".join(owner_client.get(EXPORT).streaming_content)
     add_cards(own_deck, 40)
     for card in own_deck.cards.filter(position__gte=100)[:20]:
         review(owner, card)
-    with django_assert_num_queries(8):
-        owner_client.get(EXPORT)
+    Deck.objects.create(owner=owner, name="Empty deck")
+    with django_assert_num_queries(9):
+        b"".join(owner_client.get(EXPORT).streaming_content)
+
+
+def test_the_streamed_export_is_laid_out_as_json_dumps_would(owner, own_deck, public_deck):
+    build_history(owner, own_deck, public_deck)
+    # Decks before, between and after the one with cards, one of them empty.
+    Deck.objects.create(owner=owner, name="A first, empty")
+    add_cards(Deck.objects.create(owner=owner, name="Zed last"), 3)
+    text = export_json(owner)
+    data = json.loads(text)
+    assert [deck["name"] for deck in data["decks"]] == [
+        "A first, empty",
+        "Alice's deck",
+        "Zed last",
+    ]
+    assert [len(deck["cards"]) for deck in data["decks"]] == [0, 4, 3]
+    assert text == json.dumps(data, ensure_ascii=False, indent=1)

@@ -51,4 +51,9 @@ def world(db):
     from cards.models import OptimizerRun
 
     ids["optimizer_run"] = OptimizerRun.objects.create(user=owner, status="done").pk
+    from cards.models import ImportJob
+
+    ids["import_job"] = ImportJob.objects.create(
+        user=owner, kind="deck_file", status="done", filename="PRIVATE-DECK-qz7.csv", deck=deck
+    ).pk
     return PrivateWorld(owner, other, staff, deck, card, ids)

@@ -2,10 +2,13 @@
 
 - bob (another user) gets a 404 for each of them, full page and htmx, GET and POST, and never
   sees alice's private text; the admin sends him to its log-in page;
+- so does dave, a staff account with no permissions: staff curate public decks, never another
+  user's private one (outside the admin, whose own permissions then refuse him);
 - anonymous visitors are sent to log in, except on the views marked login_not_required;
 - a GET never writes to the database (state-changing views refuse it, usually with 405);
 - every POST needs the CSRF token; a foreign Origin is refused even with one;
-- every response carries the Content-Security-Policy.
+- every response carries the Content-Security-Policy and the Permissions-Policy, and every
+  response to a logged-in user `Cache-Control: private, no-store`.
 
 The list of routes is read from the URL resolver at collection time: new views are walked
 without editing this file. urlwalk.PARAM_OBJECTS says which object a parameter name means.
@@ -16,7 +19,8 @@ from django.conf import settings
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
-from tests.security.checks import assert_csp
+from tests.conftest import make_user
+from tests.security.checks import assert_csp, assert_permissions_policy, assert_private
 from tests.security.conftest import PRIVATE_MARKERS
 from tests.security.urlwalk import all_routes, db_fingerprint, diff_fingerprints, fill
 
@@ -29,7 +33,8 @@ CSRF_EXEMPT_ALLOWED: set[str] = set()
 
 
 def _assert_nothing_private(response, url):
-    body = response.content.decode(errors="replace")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    body = content.decode(errors="replace")
     for marker in PRIVATE_MARKERS:
         assert marker not in body, f"{url} ({response.status_code}) shows {marker}"
 
@@ -52,11 +57,20 @@ def test_the_walk_finds_the_project_views():
     assert all(not route.unfillable for route in ROUTES), [r.id for r in ROUTES if r.unfillable]
 
 
+def _assert_policies(response, logged_in=True):
+    assert_csp(response)
+    assert_permissions_policy(response)
+    if logged_in:
+        assert_private(response)
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=IDS)
 def test_the_route_is_safe(world, route):
     """One test per route (the setup costs more than the checks): each check is a function."""
     anonymous_visitors_reach_nothing_private(Client(), world, route)
-    another_user_reaches_none_of_the_private_objects(Client(), world, route)
+    another_user_reaches_none_of_the_private_objects(Client(), world, route, world.other)
+    plain_staff = make_user("dave", is_staff=True)  # no permissions, not a superuser
+    another_user_reaches_none_of_the_private_objects(Client(), world, route, plain_staff)
     if not route.is_framework_admin:
         a_get_never_writes(Client(), world, route)
         every_post_needs_the_csrf_token(world, route)
@@ -68,24 +82,25 @@ def anonymous_visitors_reach_nothing_private(client, world, route):
         if not route.is_admin:
             responses.append(client.get(url, **HTMX))
         for response in responses:
-            assert_csp(response)
+            _assert_policies(response, logged_in=False)
             _assert_nothing_private(response, url)
             if route.login_required:
                 _assert_to_login(response, url)
 
 
-def another_user_reaches_none_of_the_private_objects(client, world, route):
-    client.force_login(world.other)
+def another_user_reaches_none_of_the_private_objects(client, world, route, user):
+    client.force_login(user)
     for url in fill(route, world):
         before = db_fingerprint()
         responses = [client.get(url), client.post(url)]
         if not route.is_admin:
             responses += [client.get(url, **HTMX), client.post(url, **HTMX)]
         for response in responses:
-            assert_csp(response)
+            _assert_policies(response)
             _assert_nothing_private(response, url)
             if route.is_admin:
-                if route.login_required:  # all but the admin's own log-in page
+                # All but the admin's own log-in page; staff get in, and its permissions refuse.
+                if route.login_required and not user.is_staff:
                     _assert_to_admin(response, url)
             elif route.object_params:
                 # 405 only where the method is refused before anything is looked up.
@@ -95,7 +110,7 @@ def another_user_reaches_none_of_the_private_objects(client, world, route):
             assert any(r.status_code == 404 for r in responses) or route.is_admin, url
     if not route.object_params and not route.is_admin:
         _query_params_reach_nothing_private(client, world, route)
-    if route.object_params and not route.is_admin:
+    if route.object_params and not route.is_admin and user == world.other:
         _assert_the_owner_reaches_it(route, world)
 
 
@@ -142,7 +157,7 @@ def a_get_never_writes(client, world, route):
         for headers in ({}, HTMX):
             before = db_fingerprint()
             response = client.get(url, **headers)
-            assert_csp(response)
+            _assert_policies(response)
             assert diff_fingerprints(before, db_fingerprint()) == [], f"GET {url} wrote"
             if response.status_code == 405:
                 assert "GET" not in response["Allow"]

@@ -30,6 +30,8 @@ PARAM_OBJECTS = {
     "studysettings": "settings",
     "run": "optimizer_run",
     "optimizerrun": "optimizer_run",
+    "job": "import_job",
+    "importjob": "import_job",
     "user": "user",
 }
 
