@@ -1,36 +1,26 @@
-"""Scheduling policy around FSRS-6: steps, study days, fuzz and limits.
+"""Scheduling policy around FSRS-6: Anki's rules for steps, study days, fuzz and limits.
 
 The memory model (stability, difficulty, intervals) comes from fsrs-rs-python; this module
-only decides which state a card moves to and when it falls due.
+decides which state a card moves to and when it falls due, as Anki does (see rules.py and
+docs/scheduling_service.md). The random part of an answer is an explicit input: a `FuzzDraw`
+(or a fuzz seed string, turned into one by `FuzzDraw.from_seed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import IntEnum
 
 import fsrs_rs_python as fr
 
-from .days import elapsed_days, get_zone, require_aware, study_day, study_day_start
+from .days import get_zone, require_aware, study_day, study_day_start
+from .fuzz import FuzzDraw, round_half_away, round_places
 from .ratings import Grade
+from .rules import SECONDS_PER_DAY, Plan, RuleContext, State, review_plans, step_plans
 
 DEFAULT_PARAMETERS: tuple[float, ...] = tuple(fr.DEFAULT_PARAMETERS)
-SECONDS_PER_DAY = 86400
-
-# Anki's fuzz ranges: (start day, end day, fraction) summed piecewise on top of a 1-day base.
-_FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.10), (20.0, math.inf, 0.05))
-
-
-class State(IntEnum):
-    NEW = 0
-    LEARNING = 1
-    REVIEW = 2
-    RELEARNING = 3
 
 
 @dataclass(frozen=True)
@@ -99,8 +89,10 @@ class Outcome:
     elapsed_days: int
     retrievability: float | None
     interval: timedelta
-    # Whole days scheduled for a REVIEW result (0 for a learning/relearning step), for labels.
+    # Whole days until due for a review or day-learning result (0 for an intraday step).
     scheduled_days: int = 0
+    # An intraday step's delay before its fuzz: what Anki's answer button shows.
+    step_seconds: int = 0
 
 
 def forgetting_curve(elapsed: float, stability: float, decay: float) -> float:
@@ -109,38 +101,26 @@ def forgetting_curve(elapsed: float, stability: float, decay: float) -> float:
     return (1.0 + factor * elapsed / stability) ** (-decay)
 
 
+def _draw(fuzz: FuzzDraw | str) -> FuzzDraw:
+    return fuzz if isinstance(fuzz, FuzzDraw) else FuzzDraw.from_seed(fuzz)
+
+
 def fuzz_factor(fuzz_seed: str) -> float:
-    """Uniform [0, 1) number fixed by the seed, so replaying a review reproduces its fuzz."""
-    digest = hashlib.sha256(fuzz_seed.encode("utf-8")).digest()
-    return random.Random(int.from_bytes(digest[:8], "big")).random()
+    """The review fuzz factor in [0, 1) of a seed, so replaying a review reproduces its fuzz."""
+    return FuzzDraw.from_seed(fuzz_seed).review_factor
 
 
-def _round(x: float) -> int:
-    # Half-up like Anki (Python's round() is banker's rounding).
-    return math.floor(x + 0.5)
+def elapsed_days_anki(last_review: datetime, next_day_start: datetime) -> int:
+    """Anki's days_elapsed: whole 24-hour days from the last review to the next day start
+    (rslib timestamp.rs elapsed_days_since, answering/mod.rs), not study days crossed."""
+    seconds = math.floor(next_day_start.timestamp()) - math.floor(last_review.timestamp())
+    return max(seconds, 0) // SECONDS_PER_DAY
 
 
-def _fuzz_bounds(interval: float, minimum: int, maximum: int) -> tuple[int, int]:
-    """Anki's constrained_fuzz_bounds: the fuzz window, kept inside [minimum, maximum]."""
-    minimum = min(minimum, maximum)
-    interval = min(max(interval, minimum), maximum)
-    delta = 0.0
-    if interval >= 2.5:
-        pieces = (f * max(min(interval, end) - start, 0.0) for start, end, f in _FUZZ_RANGES)
-        delta = 1.0 + sum(pieces)
-    lower = min(max(_round(interval - delta), minimum), maximum)
-    upper = min(max(_round(interval + delta), minimum), maximum)
-    if upper == lower and 2 < upper < maximum:
-        upper = lower + 1
-    return lower, upper
-
-
-def _constrain(interval: float, minimum: int, maximum: int, factor: float | None) -> int:
-    """Round, clamp to [minimum, maximum] and (if factor is given) fuzz, in whole days."""
-    if factor is None:
-        return min(max(_round(interval), min(minimum, maximum)), maximum)
-    lower, upper = _fuzz_bounds(interval, minimum, maximum)
-    return min(math.floor(lower + factor * (1 + upper - lower)), upper)
+def learn_ahead_cutoff(now: datetime, minutes: int) -> datetime:
+    """Anki's learn-ahead limit: learning cards due by then are counted and, once nothing else
+    is left, shown (rslib scheduler/queue/learning.rs, default 20 minutes)."""
+    return require_aware(now, "now") + timedelta(minutes=minutes)
 
 
 def format_interval(td: timedelta) -> str:
@@ -152,138 +132,129 @@ def format_interval(td: timedelta) -> str:
             amount = round(seconds / size, 1)
             text = f"{amount:.1f}".removesuffix(".0")
             return f"{text}{suffix}"
-    return f"{_round(seconds)}s"
+    return f"{round_half_away(seconds)}s"
 
 
 def interval_label(outcome: Outcome) -> str:
     """Button label: whole scheduled days for review results, the step length otherwise."""
     if outcome.scheduled_days > 0:
         return format_interval(timedelta(days=outcome.scheduled_days))
-    return format_interval(outcome.interval)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    state: State
-    step: int | None
-    seconds: int = 0  # learning/relearning delay
-    days: int = 0  # review interval
+    return format_interval(timedelta(seconds=outcome.step_seconds))
 
 
 class Scheduler:
     def __init__(self, policy: Policy | None = None) -> None:
         self.policy = policy or Policy()
         self._fsrs = fr.FSRS(list(self.policy.parameters))
+        w = self.policy.parameters
+        # Anki keeps a card in (re)learning for a sub-half-day FSRS interval only with these on.
+        self._short_term = w[17] > 0 and w[18] > 0
 
     # -- public API -----------------------------------------------------------------------
 
-    def review(self, card: CardState, grade: Grade, now: datetime, fuzz_seed: str) -> Outcome:
-        return self.outcomes(card, now, fuzz_seed)[Grade(grade)]
+    def review(self, card: CardState, grade: Grade, now: datetime, fuzz: FuzzDraw | str) -> Outcome:
+        return self.outcomes(card, now, fuzz)[Grade(grade)]
 
-    def preview(self, card: CardState, now: datetime, fuzz_seed: str) -> dict[Grade, timedelta]:
-        return {g: o.interval for g, o in self.outcomes(card, now, fuzz_seed).items()}
+    def preview(
+        self, card: CardState, now: datetime, fuzz: FuzzDraw | str
+    ) -> dict[Grade, timedelta]:
+        return {g: o.interval for g, o in self.outcomes(card, now, fuzz).items()}
 
-    def preview_labels(self, card: CardState, now: datetime, fuzz_seed: str) -> dict[Grade, str]:
-        return {g: interval_label(o) for g, o in self.outcomes(card, now, fuzz_seed).items()}
+    def preview_labels(
+        self, card: CardState, now: datetime, fuzz: FuzzDraw | str
+    ) -> dict[Grade, str]:
+        return {g: interval_label(o) for g, o in self.outcomes(card, now, fuzz).items()}
 
     def retrievability(self, card: CardState, now: datetime) -> float | None:
         now = require_aware(now, "now")
         if card.stability is None or card.last_review is None:
             return None
-        return self._retrievability(card, self._elapsed(card, now))
+        return self._retrievability(card, self._elapsed(card, now, self._next_day_start(now)))
 
-    def outcomes(self, card: CardState, now: datetime, fuzz_seed: str) -> dict[Grade, Outcome]:
-        """What each grade would do; review() and preview() both read from this."""
+    def outcomes(
+        self, card: CardState, now: datetime, fuzz: FuzzDraw | str
+    ) -> dict[Grade, Outcome]:
+        """What each grade would do; review() and preview() both read from this.
+
+        `fuzz` is the answer's random draw (a FuzzDraw, or a seed string that names one).
+        """
         now = require_aware(now, "now")
-        elapsed = self._elapsed(card, now)
+        draw = _draw(fuzz)
+        next_day = self._next_day_start(now)
+        elapsed = self._elapsed(card, now, next_day)
         memory = None
         if card.state != State.NEW and card.stability is not None and card.difficulty is not None:
             memory = fr.MemoryState(card.stability, card.difficulty)
         # days_elapsed=0 selects FSRS-6's same-day stability rule inside the library.
         nxt = self._fsrs.next_states(memory, self.policy.desired_retention, elapsed)
-        factor = fuzz_factor(fuzz_seed) if self.policy.enable_fuzz else None
-        plans = self._plans(card, nxt, factor)
+        p = self.policy
+        ctx = RuleContext(
+            learning_steps=p.learning_steps,
+            relearning_steps=p.relearning_steps,
+            maximum_interval=p.maximum_interval,
+            short_term=self._short_term,
+            factor=draw.review_factor if p.enable_fuzz else None,
+        )
+        if card.state == State.REVIEW:
+            plans = review_plans(self.scheduled_days(card), nxt, ctx)
+        else:
+            plans = step_plans(card.state, card.step, nxt, ctx)
         r = self._retrievability(card, elapsed) if memory is not None else None
         result = {}
         for grade in Grade:
             mem = getattr(nxt, grade.name.lower()).memory
-            result[grade] = self._outcome(card, grade, now, elapsed, r, mem, plans[grade])
+            timing = self._due(plans[grade], now, next_day, draw)
+            result[grade] = self._outcome(card, grade, now, elapsed, r, mem, plans[grade], timing)
         return result
+
+    def scheduled_days(self, card: CardState) -> int:
+        """A review card's current interval (Anki's card.interval): study days from its last
+        review to its due day."""
+        if card.due is None or card.last_review is None:
+            return 0
+        p = self.policy
+        due_day = study_day(card.due, p.timezone, p.day_start_hour)
+        last_day = study_day(card.last_review, p.timezone, p.day_start_hour)
+        return max((due_day - last_day).days, 0)
 
     # -- internals ------------------------------------------------------------------------
 
-    def _elapsed(self, card: CardState, now: datetime) -> int:
+    def _next_day_start(self, now: datetime) -> datetime:
+        # Our one intended difference from Anki: the next day starts at the local hour even
+        # on a DST-change morning (Anki adds 24 h to today's start in today's UTC offset).
+        p = self.policy
+        today = study_day(now, p.timezone, p.day_start_hour)
+        return study_day_start(today + timedelta(days=1), p.timezone, p.day_start_hour)
+
+    def _elapsed(self, card: CardState, now: datetime, next_day: datetime) -> int:
         if card.last_review is None:
             return 0
         last = require_aware(card.last_review, "card.last_review")
         if now < last:
             raise ValueError(f"review time {now} is before the card's last review {last}")
-        return elapsed_days(last, now, self.policy.timezone, self.policy.day_start_hour)
+        return elapsed_days_anki(last, next_day)
 
     def _retrievability(self, card: CardState, elapsed: int) -> float | None:
         if card.stability is None:
             return None
         return forgetting_curve(elapsed, card.stability, self.policy.parameters[20])
 
-    def _plans(
-        self, card: CardState, nxt: fr.NextStates, factor: float | None
-    ) -> dict[Grade, _Plan]:
+    def _due(
+        self, plan: Plan, now: datetime, next_day: datetime, draw: FuzzDraw
+    ) -> tuple[datetime, int]:
+        """(due, whole days) of a plan: reviews and day learning fall due at a day start."""
         p = self.policy
-        mx = p.maximum_interval
-        if card.state == State.REVIEW:
-            hard = _constrain(nxt.hard.interval, 1, mx, factor)
-            good = _constrain(nxt.good.interval, hard + 1, mx, factor)
-            easy = _constrain(nxt.easy.interval, good + 1, mx, factor)
-            if p.relearning_steps:
-                again = _Plan(State.RELEARNING, 0, seconds=p.relearning_steps[0])
-            else:
-                again_days = _constrain(nxt.again.interval, 1, mx, factor)
-                again = _Plan(State.REVIEW, None, days=again_days)
-            return {
-                Grade.AGAIN: again,
-                Grade.HARD: _Plan(State.REVIEW, None, days=hard),
-                Grade.GOOD: _Plan(State.REVIEW, None, days=good),
-                Grade.EASY: _Plan(State.REVIEW, None, days=easy),
-            }
-        relearning = card.state == State.RELEARNING
-        steps = p.relearning_steps if relearning else p.learning_steps
-        phase = State.RELEARNING if relearning else State.LEARNING
-        # A card whose steps were shortened since it entered them resumes at the last step.
-        step = min(card.step or 0, len(steps) - 1) if steps else 0
-        good_graduates = step + 1 >= len(steps)
-        good_days = _constrain(nxt.good.interval, 1, mx, factor)
-        easy_min = good_days + 1 if good_graduates else 1
-        easy_days = _constrain(nxt.easy.interval, easy_min, mx, factor)
-        easy = _Plan(State.REVIEW, None, days=easy_days)
-        if not steps:
-            graduate = _Plan(State.REVIEW, None, days=good_days)
-            again_days = _constrain(nxt.again.interval, 1, mx, factor)
-            hard_days = _constrain(nxt.hard.interval, 1, mx, factor)
-            return {
-                Grade.AGAIN: _Plan(State.REVIEW, None, days=again_days),
-                Grade.HARD: _Plan(State.REVIEW, None, days=hard_days),
-                Grade.GOOD: graduate,
-                Grade.EASY: easy,
-            }
-        if step == 0:
-            # Anki: Hard on the first step waits halfway to the second (1.5x if only one step).
-            if len(steps) >= 2:
-                hard_delay = (steps[0] + steps[1]) // 2
-            else:
-                hard_delay = min(steps[0] * 3 // 2, steps[0] + SECONDS_PER_DAY)
-        else:
-            hard_delay = steps[step]
-        good = (
-            _Plan(State.REVIEW, None, days=good_days)
-            if good_graduates
-            else _Plan(phase, step + 1, seconds=steps[step + 1])
-        )
-        return {
-            Grade.AGAIN: _Plan(phase, 0, seconds=steps[0]),
-            Grade.HARD: _Plan(phase, step, seconds=hard_delay),
-            Grade.GOOD: good,
-            Grade.EASY: easy,
-        }
+        days = plan.days
+        if plan.state != State.REVIEW:
+            until = math.floor(next_day.timestamp()) - math.floor(now.timestamp())
+            if plan.seconds < until:
+                # An intraday step, delayed by up to min(25%, 5 min) (learning_ivl_with_fuzz).
+                delay = draw.learning_delay(plan.seconds) if p.enable_fuzz else plan.seconds
+                return now + timedelta(seconds=delay), 0
+            # Day learning (IntervalKind::maybe_as_days): due at the start of a later day.
+            days = (plan.seconds - until) // SECONDS_PER_DAY + 1
+        day = study_day(now, p.timezone, p.day_start_hour) + timedelta(days=days)
+        return study_day_start(day, p.timezone, p.day_start_hour), days
 
     def _outcome(
         self,
@@ -293,21 +264,18 @@ class Scheduler:
         elapsed: int,
         r: float | None,
         memory: fr.MemoryState,
-        plan: _Plan,
+        plan: Plan,
+        timing: tuple[datetime, int],
     ) -> Outcome:
-        p = self.policy
-        if plan.state == State.REVIEW:
-            day = study_day(now, p.timezone, p.day_start_hour) + timedelta(days=plan.days)
-            due = study_day_start(day, p.timezone, p.day_start_hour)
-        else:
-            due = now + timedelta(seconds=plan.seconds)
+        due, days = timing
         lapse = card.state == State.REVIEW and grade == Grade.AGAIN
         after = replace(
             card,
             state=plan.state,
             step=plan.step,
-            stability=memory.stability,
-            difficulty=memory.difficulty,
+            # Anki stores S to 4 decimals and D to 3 and goes on from the rounded values.
+            stability=round_places(memory.stability, 4),
+            difficulty=round_places(memory.difficulty, 3),
             due=due,
             last_review=now,
             reps=card.reps + 1,
@@ -321,19 +289,20 @@ class Scheduler:
             elapsed_days=elapsed,
             retrievability=r,
             interval=due - now,
-            scheduled_days=plan.days,
+            scheduled_days=days,
+            step_seconds=plan.seconds if days == 0 else 0,
         )
 
 
 def replay(
-    reviews: Iterable[tuple[Grade, datetime, str]], policy: Policy | None = None
+    reviews: Iterable[tuple[Grade, datetime, FuzzDraw | str]], policy: Policy | None = None
 ) -> list[Outcome]:
     """Recompute a card's history from scratch; identical to calling review() in sequence."""
     scheduler = Scheduler(policy)
     card = CardState.new()
     outcomes: list[Outcome] = []
-    for grade, reviewed_at, fuzz_seed in reviews:
-        outcome = scheduler.review(card, grade, reviewed_at, fuzz_seed)
+    for grade, reviewed_at, fuzz in reviews:
+        outcome = scheduler.review(card, grade, reviewed_at, fuzz)
         outcomes.append(outcome)
         card = outcome.after
     return outcomes
@@ -342,13 +311,16 @@ def replay(
 __all__ = [
     "DEFAULT_PARAMETERS",
     "CardState",
+    "FuzzDraw",
     "Outcome",
     "Policy",
     "Scheduler",
     "State",
+    "elapsed_days_anki",
     "forgetting_curve",
     "format_interval",
     "fuzz_factor",
     "interval_label",
+    "learn_ahead_cutoff",
     "replay",
 ]

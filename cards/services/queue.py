@@ -1,4 +1,5 @@
-"""What a user studies next: learning cards due now, then reviews due today, then new cards.
+"""What a user studies next: learning cards due now, then reviews due today, then new cards,
+then learning cards due within the learn-ahead limit (Anki's order, rslib scheduler/queue).
 
 StudyQueue answers the study page's questions (next card, counters, reviews done today) with
 a fixed number of index-backed queries, whatever the number of cards (SQL in queue_sql):
@@ -6,7 +7,9 @@ a fixed number of index-backed queries, whatever the number of cards (SQL in que
 - one aggregate over today's ReviewLog rows (index reviewlog_user_time) for the daily limits
   and the reviews done;
 - the first learning or review card due (index memory_user[_deck]_state_due), then that card;
-- one count of the due learning and review cards;
+- one count of the due intraday learning, day-learning and review cards (intraday learning
+  counted up to the learn-ahead limit, `StudySettings.learn_ahead_minutes`), limited as Anki's
+  v3 queue limits them (_Today.counts; docs/scheduling_service.md lists the rules);
 - one new-card query (index card_deck_position with a NOT EXISTS probe of
   memory_unique_user_card), stopped at the daily limit.
 The dashboard's deck_queue_counts counts the same queue for many decks at once (three queries).
@@ -24,7 +27,7 @@ from typing import Literal
 from django.utils import timezone
 
 from cards.models import Card, MemoryState
-from cards.scheduling import State
+from cards.scheduling import State, learn_ahead_cutoff
 
 from . import queue_sql
 from .settings import get_study_settings, study_day_bounds
@@ -60,40 +63,57 @@ def kind_of(memory: MemoryState | None) -> Kind:
 
 @dataclass
 class _Today:
-    """The study day of `now`, what is left of the daily limits, and the reviews done."""
+    """The study day of `now` (a queue_sql.Moment), the daily limits left, the reviews done."""
 
-    now: datetime
-    start: datetime
-    end: datetime
+    moment: queue_sql.Moment
     new_left: int
     reviews_left: int
     studied: int
 
+    @property
+    def now(self) -> datetime:
+        return self.moment.now
 
-def _study_day(user, now: datetime | None):
-    """The user's settings, `now` and the bounds of its study day."""
+    @property
+    def end(self) -> datetime:
+        return self.moment.end
+
+    def counts(self, intraday: int, interday: int, review: int, new: int) -> QueueCounts:
+        """Due cards within the limits left, as Anki's v3 queue counts them (rslib
+        decks/tree.rs NodeCountsV3::capped, queue/builder/gathering.rs): day-learning cards use
+        the review limit first, reviews what remains, new cards at most what remains after both
+        (Anki's default: new cards do not ignore the review limit). Intraday learning cards are
+        never limited; the learning count holds both kinds."""
+        interday = min(interday, self.reviews_left)
+        review = min(review, self.reviews_left - interday)
+        new = min(new, self.new_left, self.reviews_left - interday - review)
+        return QueueCounts(learning=intraday + interday, review=review, new=new)
+
+
+def _study_day(user, now: datetime | None) -> tuple:
+    """The user's settings and the Moment of `now` in their study day."""
     settings = get_study_settings(user)
     now = now or timezone.now()
     _, start, end = study_day_bounds(settings, now)
-    return settings, now, start, end
+    ahead = learn_ahead_cutoff(now, settings.learn_ahead_minutes)
+    moment = queue_sql.Moment(now, ahead, start, end, settings.timezone, settings.day_start_hour)
+    return settings, moment
 
 
-def _limits(settings, now, start, end, new_done: int, reviews_done: int, studied: int) -> _Today:
-    return _Today(
-        now=now,
-        start=start,
-        end=end,
-        new_left=max(settings.new_cards_per_day - new_done, 0),
-        reviews_left=max(settings.reviews_per_day - reviews_done, 0),
-        studied=studied,
-    )
+def _limits(settings, moment, new_done: int, reviews_done: int, studied: int) -> _Today:
+    """What is left of the daily limits: as in Anki (rslib decks/limits.rs
+    RemainingLimits::new_for_normal_deck_v3), new cards started today use up the review limit
+    too, and the new limit is at most the review limit left."""
+    reviews_left = max(settings.reviews_per_day - reviews_done - new_done, 0)
+    new_left = max(min(settings.new_cards_per_day - new_done, reviews_left), 0)
+    return _Today(moment, new_left=new_left, reviews_left=reviews_left, studied=studied)
 
 
 def _today(user, now: datetime | None, deck=None) -> _Today:
     """The study day of `now` and the daily limits left, from today's logs (one aggregate)."""
-    settings, now, start, end = _study_day(user, now)
-    done = queue_sql.reviews_done(user.pk, getattr(deck, "pk", None), start, end)
-    return _limits(settings, now, start, end, *done)
+    settings, moment = _study_day(user, now)
+    done = queue_sql.reviews_done(user.pk, getattr(deck, "pk", None), moment)
+    return _limits(settings, moment, *done)
 
 
 class StudyQueue:
@@ -107,19 +127,20 @@ class StudyQueue:
         self.user = user
         self.deck = deck
         self._deck_id = deck.pk if deck is not None else None
-        settings, now, start, end = _study_day(user, now)
-        row = queue_sql.snapshot(
-            user.pk, self._deck_id, now, start, end, new_limit=settings.new_cards_per_day
+        settings, moment = _study_day(user, now)
+        row = queue_sql.snapshot(user.pk, self._deck_id, moment, settings.new_cards_per_day)
+        self.today = _limits(settings, moment, row.new_done, row.reviews_done, row.studied)
+        self._counts = self.today.counts(
+            row.intraday_due, row.interday_due, row.review_due, row.new_cards
         )
-        self.today = _limits(settings, now, start, end, row.new_done, row.reviews_done, row.studied)
-        self._counts = QueueCounts(
-            learning=row.learning_due,
-            review=min(row.review_due, self.today.reviews_left),
-            new=min(row.new_cards, self.today.new_left),
-        )
-        self._first_memory = row.first_learning
+        # Anki's order: intraday learning due now, then day learning and reviews within the
+        # review limit, then new cards, then intraday learning due within the learn-ahead limit.
+        self._first_memory = row.first_intraday
+        if self._first_memory is None and self._counts.learning > row.intraday_due:
+            self._first_memory = row.first_interday
         if self._first_memory is None and self._counts.review:
             self._first_memory = row.first_review
+        self._first_ahead = row.first_ahead
         self._next: NextCard | None | Literal[False] = False
 
     @property
@@ -132,7 +153,8 @@ class StudyQueue:
         return self._counts
 
     def next_card(self) -> NextCard | None:
-        """Learning cards due now, then reviews due today, then new cards; None when done."""
+        """Learning cards due now, then reviews due today, then new cards, then learning cards
+        due within the learn-ahead limit; None when done."""
         if self._next is False:
             self._next = self._find_next()
         return self._next
@@ -142,7 +164,10 @@ class StudyQueue:
             memory = queue_sql.memory_to_show(self._first_memory)
             return NextCard(memory.card, memory, kind_of(memory))
         if not self._counts.new:
-            return None
+            if self._first_ahead is None:
+                return None
+            memory = queue_sql.memory_to_show(self._first_ahead)
+            return NextCard(memory.card, memory, kind_of(memory))
         [(card_id, undone_memory_id)] = queue_sql.first_new_cards(self.user.pk, self._deck_id, 1)
         card = Card.objects.select_related("deck").get(pk=card_id)
         memory = None
@@ -175,17 +200,12 @@ def deck_queue_counts(user, decks, now: datetime | None = None) -> dict[int, Que
     if not deck_ids:
         return {}
     today = _today(user, now)
-    due = queue_sql.due_counts_by_deck(user.pk, deck_ids, today.now, today.end)
+    due = queue_sql.due_counts_by_deck(user.pk, deck_ids, today.moment)
     new = queue_sql.new_cards_by_deck(user.pk, deck_ids, today.new_left) if today.new_left else {}
-    result = {}
-    for deck_id in deck_ids:
-        learning, review = due.get(deck_id, (0, 0))
-        result[deck_id] = QueueCounts(
-            learning=learning,
-            review=min(review, today.reviews_left),
-            new=new.get(deck_id, 0),
-        )
-    return result
+    return {
+        deck_id: today.counts(*due.get(deck_id, (0, 0, 0)), new.get(deck_id, 0))
+        for deck_id in deck_ids
+    }
 
 
 def next_due_at(user, deck=None, now: datetime | None = None) -> datetime | None:

@@ -79,22 +79,67 @@ def _rows(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
+@dataclass(frozen=True)
+class Moment:
+    """A moment of a user's study day: what the queue queries compare due times with."""
+
+    now: datetime
+    ahead: datetime  # now + the learn-ahead limit
+    start: datetime  # the study day's start
+    end: datetime  # the next study day's start
+    timezone: str  # the user's zone and day start hour, which tell day learning apart
+    day_start_hour: int
+
+    def params(self) -> dict:
+        return {"now": self.now, "ahead": self.ahead, "start": self.start, "end": self.end,
+                "tz": self.timezone, "day_start": f"{self.day_start_hour:02d}:00:00"}  # fmt: skip
+
+
+def _on_day_start(instant: str) -> str:
+    """SQL: `instant` (UTC) is exactly the day start hour in the user's zone. A day-learning
+    card (Anki's queue 3, counted in days) is due then; an intraday learning card (queue 1,
+    counted in seconds) never is, as it falls due strictly between two day starts."""
+    if connection.vendor == "postgresql":
+        return f"(({instant}) AT TIME ZONE %(tz)s)::time = %(day_start)s::time"
+    # Django's own SQLite function (the one behind TruncTime with a tzinfo), through zoneinfo.
+    return f"django_datetime_cast_time({instant}, %(tz)s, 'UTC') = %(day_start)s"
+
+
+def _due_before_review() -> str:
+    """SQL: the due time of a reviewed card before the review (ReviewLog.before, ISO text)."""
+    if connection.vendor == "postgresql":
+        return "(before->>'due')::timestamptz"
+    return "replace(json_extract(before, '$.due'), 'T', ' ')"  # the form Django's parser reads
+
+
+def _intraday() -> str:
+    return f"{LEARNING} AND NOT ({_on_day_start('m.due')})"
+
+
+def _interday() -> str:
+    return f"{LEARNING} AND ({_on_day_start('m.due')})"
+
+
 def _reviews_done_sql(deck_id: int | None) -> str:
+    """Today's answers that use up the daily limits, as Anki counts them (rslib
+    scheduler/answering/mod.rs update_deck_stats_from_answer): new cards, and reviews = answers
+    of review cards and of day-learning cards (queues 2 and 3)."""
     in_deck = "WHERE deck_id = %(deck)s" if deck_id is not None else "WHERE TRUE"
+    learning = f"state_before IN ({State.LEARNING:d}, {State.RELEARNING:d})"
+    day_learning = f"{learning} AND ({_on_day_start(_due_before_review())})"
     return f"""
         SELECT COUNT(*) FILTER (WHERE state_before = {State.NEW:d}) AS new_done,
-               COUNT(*) FILTER (WHERE state_before = {State.REVIEW:d}) AS reviews_done,
+               COUNT(*) FILTER (WHERE state_before = {State.REVIEW:d} OR ({day_learning}))
+                 AS reviews_done,
                COUNT(*) FILTER ({in_deck}) AS studied
         FROM cards_reviewlog
         WHERE user_id = %(user)s AND reviewed_at >= %(start)s AND reviewed_at < %(end)s"""
 
 
-def reviews_done(
-    user_id: int, deck_id: int | None, start: datetime, end: datetime
-) -> tuple[int, int, int]:
-    """(new cards started, reviews of review cards, all reviews in `deck_id` if given) between
-    `start` and `end`: the daily limits count every deck, the last figure one deck or all."""
-    params = _params(user_id, deck_id, start=start, end=end)
+def reviews_done(user_id: int, deck_id: int | None, moment: Moment) -> tuple[int, int, int]:
+    """(new cards started, reviews of review and day-learning cards, all reviews in `deck_id` if
+    given) this study day: the daily limits count every deck, the last figure one deck or all."""
+    params = _params(user_id, deck_id, **moment.params())
     ((new, reviews, studied),) = _rows(_reviews_done_sql(deck_id), params)
     return new, reviews, studied
 
@@ -104,34 +149,33 @@ class Snapshot:
     """A queue at one moment, before the daily limits are applied."""
 
     new_done: int  # today, in every deck
-    reviews_done: int  # today, of cards in review state, in every deck
+    reviews_done: int  # today, of review and day-learning cards, in every deck
     studied: int  # reviews today in the deck, or in every deck
-    learning_due: int  # learning and relearning cards due by now
+    intraday_due: int  # intraday (re)learning cards due by the learn-ahead limit
+    interday_due: int  # day-learning cards due today
     review_due: int  # review cards due before the study day ends
     new_cards: int  # new cards, counted up to the new-card limit
-    first_learning: int | None  # the memory state of the learning card due first
-    first_review: int | None  # the memory state of the review card due first
+    first_intraday: int | None  # the memory state of the intraday card due first (by now)
+    first_interday: int | None  # the day-learning card due first
+    first_review: int | None  # the review card due first
+    first_ahead: int | None  # the intraday card due first within the learn-ahead limit
 
 
 def _due_counts_sql(memories: str, group: str = "") -> str:
-    """Learning cards due by now and review cards due before the study day ends; both are
-    due before the end, which keeps the search to the due rows of memory_user_state_due."""
+    """Intraday learning cards due by the learn-ahead limit (`ahead`: now + the user's minutes,
+    Anki's learn_ahead_secs), day-learning cards and review cards due before the study day ends
+    (rslib scheduler/queue/builder/mod.rs build, decks/tree.rs); all are due before the end,
+    which keeps the search to the due rows of memory_user_state_due."""
     return f"""
-        SELECT {group}COUNT(*) FILTER (WHERE {LEARNING} AND m.due <= %(now)s) AS learning_due,
+        SELECT {group}COUNT(*) FILTER (WHERE {_intraday()} AND m.due <= %(ahead)s) AS intraday_due,
+               COUNT(*) FILTER (WHERE {_interday()}) AS interday_due,
                COUNT(*) FILTER (WHERE {REVIEW}) AS review_due
         {memories}
           AND {SCHEDULED}
           AND m.due < %(end)s"""
 
 
-def snapshot(
-    user_id: int,
-    deck_id: int | None,
-    now: datetime,
-    start: datetime,
-    end: datetime,
-    new_limit: int,
-) -> Snapshot:
+def snapshot(user_id: int, deck_id: int | None, moment: Moment, new_limit: int) -> Snapshot:
     """Everything the study page asks of the queue, in one statement (one round trip).
 
     Each part is an index search: today's logs (reviewlog_user_time), the due memory states
@@ -141,15 +185,20 @@ def snapshot(
     """
     memories = MEMORIES.format(scope=_memory_scope(deck_id))
     new_cards = _new_cards_sql(_card_scope(deck_id), "c.id", "c.deck_id DESC, c.position DESC")
+
+    def first(kind: str, due: str) -> str:
+        return f"(SELECT m.id {memories} AND {kind} AND {due} ORDER BY m.due, m.id LIMIT 1)"
+
     sql = f"""
-        SELECT done.new_done, done.reviews_done, done.studied, due.learning_due, due.review_due,
+        SELECT done.new_done, done.reviews_done, done.studied,
+          due.intraday_due, due.interday_due, due.review_due,
           (SELECT COUNT(*) FROM ({new_cards}) new) AS new_cards,
-          (SELECT m.id {memories} AND {LEARNING} AND m.due <= %(now)s
-           ORDER BY m.due, m.id LIMIT 1) AS first_learning,
-          (SELECT m.id {memories} AND {REVIEW} AND m.due < %(end)s
-           ORDER BY m.due, m.id LIMIT 1) AS first_review
+          {first(_intraday(), "m.due <= %(now)s")} AS first_intraday,
+          {first(_interday(), "m.due < %(end)s")} AS first_interday,
+          {first(REVIEW, "m.due < %(end)s")} AS first_review,
+          {first(_intraday(), "m.due <= %(ahead)s AND m.due < %(end)s")} AS first_ahead
         FROM ({_reviews_done_sql(deck_id)}) done, ({_due_counts_sql(memories)}) due"""
-    params = _params(user_id, deck_id, now=now, start=start, end=end, limit=new_limit)
+    params = _params(user_id, deck_id, limit=new_limit, **moment.params())
     (row,) = _rows(sql, params)
     return Snapshot(*row)
 
@@ -175,14 +224,15 @@ def first_new_cards(user_id: int, deck_id: int | None, limit: int) -> list[tuple
 
 
 def due_counts_by_deck(
-    user_id: int, deck_ids: list[int], now: datetime, end: datetime
-) -> dict[int, tuple[int, int]]:
-    """For each deck with due cards: (learning cards due by `now`, reviews due before `end`)."""
+    user_id: int, deck_ids: list[int], moment: Moment
+) -> dict[int, tuple[int, int, int]]:
+    """For each deck with due cards: (intraday learning cards due by the learn-ahead limit,
+    day-learning cards and reviews due today)."""
     placeholders, ids = _id_list(deck_ids)
     memories = MEMORIES.format(scope=f"m.deck_id IN ({placeholders})")
     sql = _due_counts_sql(memories, group="m.deck_id, ") + " GROUP BY m.deck_id"
-    rows = _rows(sql, _params(user_id, None, now=now, end=end) | ids)
-    return {deck_id: (learning, review) for deck_id, learning, review in rows}
+    rows = _rows(sql, _params(user_id, None, **moment.params()) | ids)
+    return {deck_id: tuple(counts) for deck_id, *counts in rows}
 
 
 def new_cards_by_deck(user_id: int, deck_ids: list[int], limit: int) -> dict[int, int]:

@@ -16,11 +16,12 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cards.models import Card, MemoryState, ReviewLog, visible_decks_q
+from cards.models import Card, MemoryState, ReviewLog, StudySettings, visible_decks_q
 from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
 
 from . import queue_sql
@@ -233,7 +234,7 @@ def record_review(
     before = card_state(memory)
     fuzz_seed = new_fuzz_seed(card.pk, before.reps)
     try:
-        outcome = Scheduler(policy_for(settings)).review(before, grade, now, fuzz_seed=fuzz_seed)
+        outcome = Scheduler(policy_for(settings)).review(before, grade, now, fuzz_seed)
     except ValueError as exc:
         raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
     snapshot = _snapshot(memory)
@@ -357,7 +358,7 @@ def preview_intervals(
     settings = get_study_settings(user)
     state = card_state(memory)
     labels = Scheduler(policy_for(settings)).preview_labels(
-        state, now or timezone.now(), fuzz_seed=new_fuzz_seed(card.pk, state.reps)
+        state, now or timezone.now(), new_fuzz_seed(card.pk, state.reps)
     )
     return [
         (rating, label, labels[grade])
@@ -386,7 +387,7 @@ def fuzz_seed_of(log: ReviewLog, card_id: int, reps_before: int) -> str:
 def _replay_card(card_id, logs, settings) -> CardState:
     """The state after replaying `logs` (in order) under the user's current policy."""
     reviews = [
-        (Grade(log.grade), log.reviewed_at, fuzz_seed_of(log, card_id, reps_before))
+        (_grade_of(log), log.reviewed_at, fuzz_seed_of(log, card_id, reps_before))
         for reps_before, log in enumerate(logs)
     ]
     if not reviews:
@@ -394,13 +395,41 @@ def _replay_card(card_id, logs, settings) -> CardState:
     return replay(reviews, policy_for(settings))[-1].after
 
 
+def _grade_of(log: ReviewLog) -> Grade:
+    try:
+        return Grade(log.grade)
+    except ValueError:
+        raise ValueError(
+            f"review log {log.pk} (card {log.card_id}): grade {log.grade!r} is not 1–4"
+        ) from None
+
+
+def _stored_settings(person):
+    """The user's settings as stored, refusing (ValueError) any field the model refuses:
+    get_study_settings would quietly use defaults, and a replay must not."""
+    stored = StudySettings.objects.filter(user=person).first()
+    if stored is None:
+        return get_study_settings(person)
+    try:
+        stored.clean_fields(exclude=["user", "updated_at"])
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ValueError(f"settings.{name}: {messages[0]}") from None
+    return stored
+
+
 def rebuild_states(
-    user=None, progress: Callable[[str], None] | None = None, dry_run: bool = False
+    user=None,
+    progress: Callable[[str], None] | None = None,
+    dry_run: bool = False,
+    failures: list[tuple[str, str]] | None = None,
 ) -> int:
     """Recompute every MemoryState (of `user`, or of everyone) from the review logs.
 
     Returns the number of stored states that differed from the replay (rewritten with a new
-    version unless dry_run). `progress` receives one line per user and per mismatch.
+    version unless dry_run). `progress` receives one line per user and per mismatch. With
+    `failures`, a user whose settings or history cannot be replayed is appended as
+    (username, reason) and skipped, nothing of theirs changed; without it the ValueError rises.
     """
     report = progress or (lambda line: None)
     users = get_user_model().objects.order_by("pk")
@@ -411,38 +440,49 @@ def rebuild_states(
     )
     mismatches = 0
     for person in users:
-        settings = get_study_settings(person)
-        with transaction.atomic():
-            memories = {
-                memory.card_id: memory
-                for memory in MemoryState.objects.select_for_update().filter(user=person)
-            }
-            by_card: dict[int, list[ReviewLog]] = {}
-            logs = ReviewLog.objects.filter(user=person).order_by("card_id", "reviewed_at", "pk")
-            for log in logs.iterator(chunk_size=2000):
-                by_card.setdefault(log.card_id, []).append(log)
-            changed = 0
-            for card_id, card_logs in by_card.items():
-                state = _replay_card(card_id, card_logs, settings)
-                memory = memories.get(card_id)
-                if memory is not None and _same_state(memory, state):
-                    continue
-                changed += 1
-                report(f"  {person}: card {card_id}: {_difference(memory, state)}")
-                if dry_run:
-                    continue
-                if memory is None:
-                    memory = MemoryState.of(person, Card.objects.get(pk=card_id), version=0)
-                memory.deck_id = card_logs[-1].deck_id
-                _apply_state(memory, state)
-                memory.version += 1
-                memory.save()
-        mismatches += changed
-        report(
-            f"{person}: {len(by_card)} cards replayed from {sum(map(len, by_card.values()))} "
-            f"reviews, {changed} mismatch{'es' if changed != 1 else ''}"
-        )
+        try:
+            mismatches += _rebuild_user(person, report, dry_run)
+        except (ValueError, ArithmeticError) as exc:
+            if failures is None:
+                raise
+            failures.append((person.get_username(), str(exc)))
+            report(f"{person}: skipped, nothing changed: {exc}")
     return mismatches
+
+
+def _rebuild_user(person, report: Callable[[str], None], dry_run: bool) -> int:
+    settings = _stored_settings(person)
+    policy_for(settings)  # raises ValueError naming a combination the scheduler refuses
+    with transaction.atomic():
+        memories = {
+            memory.card_id: memory
+            for memory in MemoryState.objects.select_for_update().filter(user=person)
+        }
+        by_card: dict[int, list[ReviewLog]] = {}
+        logs = ReviewLog.objects.filter(user=person).order_by("card_id", "reviewed_at", "pk")
+        for log in logs.iterator(chunk_size=2000):
+            by_card.setdefault(log.card_id, []).append(log)
+        changed = 0
+        for card_id, card_logs in by_card.items():
+            state = _replay_card(card_id, card_logs, settings)
+            memory = memories.get(card_id)
+            if memory is not None and _same_state(memory, state):
+                continue
+            changed += 1
+            report(f"  {person}: card {card_id}: {_difference(memory, state)}")
+            if dry_run:
+                continue
+            if memory is None:
+                memory = MemoryState.of(person, Card.objects.get(pk=card_id), version=0)
+            memory.deck_id = card_logs[-1].deck_id
+            _apply_state(memory, state)
+            memory.version += 1
+            memory.save()
+    report(
+        f"{person}: {len(by_card)} cards replayed from {sum(map(len, by_card.values()))} "
+        f"reviews, {changed} mismatch{'es' if changed != 1 else ''}"
+    )
+    return changed
 
 
 def _difference(memory: MemoryState | None, state: CardState) -> str:

@@ -53,6 +53,11 @@ def test_order_learning_then_reviews_due_today_then_new_in_deck_order(learner, d
     Card.objects.filter(pk=cards["Q6"].pk).update(answer="")  # blank: never queued
     Card.objects.filter(pk=cards["Q7"].pk).update(suspended=True)  # suspended: never queued
     Card.objects.filter(pk=cards["Q9"].pk).update(position=1)  # deck order, not creation
+    # Q2 is due within the learn-ahead limit (20 minutes): counted, as Anki counts it.
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=3, review=2, new=2)
+    settings = get_study_settings(learner)
+    settings.learn_ahead_minutes = 0
+    settings.save()
     assert queue_counts(learner, now=NOW) == QueueCounts(learning=2, review=2, new=2)
 
     assert drain(learner) == [
@@ -69,17 +74,31 @@ def test_order_learning_then_reviews_due_today_then_new_in_deck_order(learner, d
     assert queue_counts(learner, now=NOW).total == 0
 
 
+def test_learning_cards_due_within_the_learn_ahead_limit_come_last_instead_of_done(learner, deck):
+    cards = {card.question: card for card in make_cards(deck, 2)}
+    memory(learner, cards["Q0"], 1, NOW + timedelta(minutes=3))  # learning, due in 3 minutes
+    memory(learner, cards["Q1"], 1, NOW + timedelta(minutes=25))  # beyond the limit
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=1, review=0, new=0)
+    assert deck_queue_counts(learner, [deck], now=NOW)[deck.pk] == queue_counts(learner, now=NOW)
+    item = next_card(learner, now=NOW)
+    assert (item.kind, item.card) == ("learning", cards["Q0"])  # not "All done"
+    [new] = make_cards(deck, 1, start=2)
+    assert next_card(learner, now=NOW).card == new  # anything else due comes first
+
+
 def test_daily_limits_count_by_study_day_in_the_users_time_zone(learner, deck):
     settings = get_study_settings(learner)
+    settings.learn_ahead_minutes = 0  # the drains below stop at the learning steps not yet due
     settings.new_cards_per_day = 2
-    settings.reviews_per_day = 1
+    settings.reviews_per_day = 3
     settings.save()
     cards = make_cards(deck, 6)
     memory(learner, cards[0], 2, local(2026, 6, 9, 4))
     memory(learner, cards[1], 2, local(2026, 6, 9, 4), stability=4.0)
     evening = local(2026, 6, 10, 23, 30)
-    assert queue_counts(learner, now=evening) == QueueCounts(learning=0, review=1, new=2)
-    assert [kind for kind, _ in drain(learner, now=evening)] == ["review", "new", "new"]
+    # As in Anki, new cards also use up the review limit: one review slot is left for them.
+    assert queue_counts(learner, now=evening) == QueueCounts(learning=0, review=2, new=1)
+    assert [kind for kind, _ in drain(learner, now=evening)] == ["review", "review", "new"]
     assert queue_counts(learner, now=evening).total == 0
 
     # 03:30 the next morning is still the same study day: nothing new, no more reviews.
@@ -87,13 +106,39 @@ def test_daily_limits_count_by_study_day_in_the_users_time_zone(learner, deck):
     assert next_card(learner, now=night).kind == "learning"  # the new cards' steps are due
     drain(learner, now=night)
     assert next_card(learner, now=night) is None
-    # At 04:01 a new study day begins: the review left over and two more new cards.
+    # At 04:01 a new study day begins: two more new cards.
     morning = local(2026, 6, 11, 4, 1)
     counts = queue_counts(learner, now=morning)
-    assert (counts.review, counts.new) == (1, 2)
-    assert next_card(learner, now=morning).card == cards[1]
+    assert (counts.review, counts.new) == (0, 2)
+    assert next_card(learner, now=morning).card == cards[3]
     assert studied_today(learner, now=morning) == 0
-    assert studied_today(learner, deck, now=evening) == 5  # 3 in the evening, 2 at night
+    assert studied_today(learner, deck, now=evening) == 4  # 3 in the evening, 1 at night
+
+
+def test_day_learning_uses_the_review_limit_and_counts_as_learning(learner, deck):
+    settings = get_study_settings(learner)
+    settings.learn_ahead_minutes = 0
+    settings.reviews_per_day = 2
+    settings.save()
+    cards = make_cards(deck, 5)
+    today = local(2026, 6, 10, 4)  # the study day's start: a day-learning card is due then
+    memory(learner, cards[0], 1, today, step=1)  # day learning, on its last step
+    memory(learner, cards[1], 2, local(2026, 6, 9, 4))
+    memory(learner, cards[2], 2, local(2026, 6, 9, 4))
+    memory(learner, cards[3], 1, NOW - timedelta(minutes=1))  # intraday: never limited
+    # Day learning takes the first review slot (and is counted as learning), reviews the rest,
+    # nothing is left for new cards (rslib decks/tree.rs NodeCountsV3::capped).
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=2, review=1, new=0)
+    assert deck_queue_counts(learner, [deck], now=NOW)[deck.pk] == queue_counts(learner, now=NOW)
+    assert next_card(learner, now=NOW).card == cards[3]  # intraday learning comes first
+    answer(learner, cards[3], 4, NOW)
+    assert next_card(learner, now=NOW).card == cards[0]
+    # Answering a day-learning card uses up the review limit, as a review does in Anki.
+    answer(learner, cards[0], 4, NOW)
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=0, review=1, new=0)
+    settings.reviews_per_day = 1
+    settings.save()
+    assert queue_counts(learner, now=NOW) == QueueCounts(learning=0, review=0, new=0)
 
 
 def test_limits_are_per_user_and_per_deck_queues_share_them(learner, deck):
@@ -116,8 +161,10 @@ def test_blank_card_enters_every_queue_once_answered_without_touching_states(own
     for user in (owner, other):
         answer(user, first, 4, NOW)
     states = list(MemoryState.objects.order_by("pk").values())
-    assert next_card(owner, now=NOW + timedelta(minutes=1)) is None  # only a blank card left
-    assert next_card(owner, now=NOW + timedelta(minutes=1), deck=deck) is None
+    # Only a blank card left: the queue offers the learning card ahead (learn-ahead), no more.
+    assert next_card(owner, now=NOW + timedelta(minutes=1)).card == first
+    assert next_card(owner, now=NOW + timedelta(minutes=1), deck=deck).card == first
+    assert queue_counts(owner, now=NOW + timedelta(minutes=1)) == QueueCounts(learning=1)
 
     blank.refresh_from_db()
     blank.answer = "Now answered"

@@ -5,7 +5,7 @@ from django.core import signing
 from django.db import DatabaseError
 
 from cards.models import Deck, MemoryState, ReviewLog
-from cards.scheduling import Grade, State, format_interval, study_day
+from cards.scheduling import FuzzDraw, Grade, State, format_interval, study_day
 from cards.services.queue import next_card, queue_counts
 from cards.services.reviews import (
     InvalidReview,
@@ -45,7 +45,9 @@ def test_record_review_writes_one_log_and_the_new_state(learner, card):
     memory = MemoryState.objects.get()
     assert memory == result.memory
     assert (memory.state, memory.step, memory.reps, memory.version) == (State.LEARNING, 0, 1, 1)
-    assert memory.due == NOW + timedelta(minutes=1)
+    # The 1-minute step, delayed by Anki's learning fuzz (up to 25%) drawn from the log's seed.
+    delay = FuzzDraw.from_seed(log.fuzz_seed).learning_delay(60)
+    assert 60 <= delay < 75 and memory.due == NOW + timedelta(seconds=delay)
     assert (log.state_after, log.due_after) == (memory.state, memory.due)
     assert (log.stability_after, log.difficulty_after) == (memory.stability, memory.difficulty)
     assert memory.deck_id == card.deck_id
@@ -185,7 +187,9 @@ def test_undo_of_a_first_review_makes_the_card_new_again(learner, deck):
     first, _ = make_cards(deck, 2)
     token = issue_review_token(learner, first, None)
     record_review(learner, token, 4, 0, now=NOW)
-    assert next_card(learner, now=NOW) is None  # the day's one new card is used
+    # The day's one new card is used: only its next step is offered (within the learn-ahead).
+    item = next_card(learner, now=NOW)
+    assert (item.card, item.kind) == (first, "learning")
     undo_last_review(learner, deck)
     assert queue_counts(learner, now=NOW).new == 1  # the undone card no longer counts
     item = next_card(learner, now=NOW)
