@@ -89,7 +89,7 @@ def test_the_study_page_shows_the_stored_html_and_never_renders_markdown(
     def no_markdown(*args, **kwargs):
         raise AssertionError("Markdown rendered during a request")
 
-    for name in ("cards.markdown", "cards.models", "cards.admin"):
+    for name in ("cards.markdown", "cards.models.content", "cards.admin"):
         monkeypatch.setattr(f"{name}.render_markdown", no_markdown)
     monkeypatch.setattr(MarkdownIt, "render", no_markdown)
 
