@@ -202,7 +202,7 @@ class CardTextLengthValidator:
         limit = settings.CARD_TEXT_MAX_CHARS
         if isinstance(value, str) and len(value) > limit:
             raise ValidationError(
-                "must be at most %(limit)s characters (it has %(length)s)",
+                "must be at most %(limit)s characters (CARD_TEXT_MAX_CHARS; it has %(length)s)",
                 code=self.code,
                 params={"limit": limit, "length": len(value)},
             )

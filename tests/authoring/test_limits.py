@@ -229,3 +229,27 @@ def test_the_data_import_is_held_to_the_limits(owner_client, limits, decks, card
     assert named in form_errors(response)
     assert "Nothing was imported." in form_errors(response)
     assert snapshot() == before
+
+
+# --- CARD_TEXT_MAX_CHARS -------------------------------------------------------------------
+
+
+@override_settings(CARD_TEXT_MAX_CHARS=50)
+def test_a_card_longer_than_the_limit_is_refused_by_the_editor(owner_client, own_deck):
+    before = snapshot()
+    url = reverse("card_create", args=[own_deck.pk])
+    response = owner_client.post(url, {"question": "q" * 51, "answer": "a"})
+    errors = response.context["form"].errors["question"]
+    assert errors == ["must be at most 50 characters (CARD_TEXT_MAX_CHARS; it has 51)"]
+    assert snapshot() == before
+
+
+@override_settings(CARD_TEXT_MAX_CHARS=50)
+def test_a_card_longer_than_the_limit_is_refused_by_the_import(owner_client):
+    before = snapshot()
+    data = b"question,answer\nshort,fine\nlong," + b"a" * 51 + b"\n"
+    upload = SimpleUploadedFile("deck.csv", data, content_type="text/csv")
+    response = owner_client.post(reverse("deck_import"), {"file": upload})
+    assert "row 3" in form_errors(response)
+    assert "CARD_TEXT_MAX_CHARS" in form_errors(response)
+    assert snapshot() == before
