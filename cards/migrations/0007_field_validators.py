@@ -24,6 +24,11 @@ def mend_invalid_rows(apps, schema_editor):
     StudySettings = apps.get_model("cards", "StudySettings")
     MemoryState = apps.get_model("cards", "MemoryState")
     ReviewLog = apps.get_model("cards", "ReviewLog")
+    postgresql = schema_editor.connection.vendor == "postgresql"
+    if postgresql:
+        # Check foreign keys as rows change, not at commit: PostgreSQL refuses to ALTER a table
+        # (the constraints below) while checks on its rows are still pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, ((low, high), default) in SETTINGS_DEFAULTS.items():
         outside = Q(**{f"{name}__lt": low}) | Q(**{f"{name}__gt": high})
         StudySettings.objects.filter(outside).update(**{name: default})
@@ -32,6 +37,8 @@ def mend_invalid_rows(apps, schema_editor):
         Q(grade__lt=1) | Q(grade__gt=4) | Q(rating__lt=1) | Q(rating__gt=5)
         | ~Q(state_before__in=STATES) | ~Q(state_after__in=STATES)
     ).delete()
+    if postgresql:
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):

@@ -41,7 +41,7 @@ def test_the_upgrade_mends_what_the_new_constraints_refuse():
         log = {"user": user, "deck": deck, "reviewed_at": when, "due_after": when,
                "state_before": 0, "state_after": 1, "rating": 3, "grade": 3}  # fmt: skip
         ReviewLog.objects.create(card=cards[0], **{**log, "grade": 0})
-        ReviewLog.objects.create(card=cards[1], **{**log, "rating": 40000})
+        ReviewLog.objects.create(card=cards[1], **{**log, "rating": 9})
         ReviewLog.objects.create(card=cards[2], **{**log, "state_after": 99})
         ReviewLog.objects.create(card=cards[2], **log)
 
