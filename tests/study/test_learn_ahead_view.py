@@ -9,6 +9,7 @@ from django.utils import timezone
 from cards.models import Card, Deck, MemoryState
 from cards.scheduling import State
 from cards.services.settings import get_study_settings
+from tests.study.conftest import start_days_far_from_now
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -16,7 +17,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def learning_card(owner):
     """Alice's only card, in learning and due `minutes` from now."""
-    get_study_settings(owner)  # stored, as after any first visit
+    start_days_far_from_now(owner)  # settings stored, as after any first visit
     deck = Deck.objects.create(owner=owner, name="Steps")
     card = Card.objects.create(deck=deck, question="What is a step?", answer="A delay", position=1)
 
