@@ -64,3 +64,16 @@ def owner_client(client, owner):
 def other_client(client, other):
     client.force_login(other)
     return client
+
+
+def start_days_far_from_now(user):
+    """The user's study day starts 12 hours from now (UTC), so that no learning step taken in
+    a test reaches the next day start and becomes day learning (Anki's rule), whatever the
+    hour the suite runs at: near 04:00 a 10-minute step did."""
+    from django.utils import timezone
+
+    from cards.services.settings import get_study_settings
+
+    settings = get_study_settings(user)
+    settings.day_start_hour = (timezone.now().hour + 12) % 24
+    settings.save(update_fields=["day_start_hour"])

@@ -1,18 +1,8 @@
 import pytest
-from django.utils import timezone
 
 from cards.markdown import render_markdown
 from cards.models import Card, Deck
-from cards.services.settings import get_study_settings
-
-
-def start_days_far_from_now(user):
-    """The user's study day starts 12 hours from now (UTC), so that no learning step taken in
-    a test reaches the next day start and becomes day learning (Anki's rule), whatever the
-    hour the suite runs at: near 04:00 a 10-minute step did."""
-    settings = get_study_settings(user)
-    settings.day_start_hour = (timezone.now().hour + 12) % 24
-    settings.save(update_fields=["day_start_hour"])
+from tests.conftest import start_days_far_from_now
 
 
 def add_cards(deck, count, start=1, answer="An answer"):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from cards.models import Card, Deck, MemoryState
 from cards.scheduling import State
 from cards.services.settings import get_study_settings
-from tests.study.conftest import start_days_far_from_now
+from tests.conftest import start_days_far_from_now
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
