@@ -44,15 +44,18 @@ def deck_import(request):
         except (ImportFileError, LimitError) as exc:
             form.add_error("file", f"{upload.name}: {exc}; nothing was imported.")
         except imports.JobBusy as exc:
-            return _busy(request, form, exc.job)
+            return _busy(request, "cards/import.html", _import_context(form), exc.job)
         else:
             return redirect(job)
     return render(request, "cards/import.html", _import_context(form))
 
 
-def _busy(request, form, job):
-    form.add_error(None, "You already have an import running; wait until it has finished.")
-    return render(request, "cards/import.html", {**_import_context(form), "active_job": job})
+def _busy(request, template: str, context: dict, job):
+    """The upload page again, saying that the user's earlier import is still running."""
+    context["form"].add_error(
+        None, "You already have an import running; wait until it has finished."
+    )
+    return render(request, template, {**context, "active_job": job})
 
 
 def _import_context(form) -> dict:
@@ -123,8 +126,7 @@ def data_import(request):
         except transfer.TransferError as exc:
             form.add_error("file", f"{upload.name}: {exc}. Nothing was imported.")
         except imports.JobBusy as exc:
-            form.add_error(None, "You already have an import running; wait until it has finished.")
-            return render(request, "cards/data.html", {"form": form, "active_job": exc.job})
+            return _busy(request, "cards/data.html", {"form": form}, exc.job)
         else:
             return redirect(job)
     return render(request, "cards/data.html", {"form": form})

@@ -1,6 +1,7 @@
 """Deck-file imports run as jobs on the task worker: the job page, the batches, undo on
 failure, the stale sweep, one job at a time. Tasks run at once here (tests/conftest.py)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,22 @@ def test_job_page_query_count(owner_client, owner, django_assert_num_queries):
 def test_one_import_at_a_time(owner_client, owner):
     running = queued_job(owner, status="running")
     response = post_import(owner_client, "more.csv", csv_bytes(3))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You already have an import running" in page
+    assert f'href="{running.get_absolute_url()}"' in page
+    assert ImportJob.objects.count() == 1 and not Deck.objects.exists()
+
+
+def test_one_data_import_at_a_time(owner_client, owner):
+    running = queued_job(owner, status="running")
+    data = json.dumps({
+        "format": "studyapp.user-data", "version": 1, "settings": None, "shared_cards": [],
+        "decks": [{"name": "D", "description": "", "is_public": False, "cards": []}],
+        "memory_states": [], "review_logs": [],
+    }).encode()  # fmt: skip
+    upload = SimpleUploadedFile("data.json", data, content_type="application/json")
+    response = owner_client.post(reverse("data_import"), {"file": upload})
     assert response.status_code == 200
     page = response.content.decode()
     assert "You already have an import running" in page
