@@ -36,3 +36,18 @@ def test_study_day_bounds_start_at_four_local(learner):
     # Across the autumn daylight-saving change the day lasts 25 hours, not 24.
     _, start, end = study_day_bounds(settings, local(2026, 10, 31, 12))
     assert (end - start).total_seconds() == 25 * 3600
+
+
+def test_the_check_of_stored_settings_is_cached_by_value_and_mends_every_copy():
+    from cards.services.settings import _invalid_fields, _mended
+
+    _invalid_fields.cache_clear()
+    for _ in range(2):
+        bad = _mended(StudySettings(timezone="Mars/Olympus_Mons", learning_steps=[-60]))
+        assert (bad.timezone, bad.learning_steps) == ("UTC", [60, 600])
+    assert _invalid_fields.cache_info().hits == 1
+    good = _mended(StudySettings(timezone="Europe/Paris", learning_steps=[30]))
+    assert (good.timezone, good.learning_steps) == ("Europe/Paris", [30])
+    # A value that is no cache key (a set) is still checked, uncached.
+    odd = _mended(StudySettings(fsrs_parameters={1, 2}))
+    assert len(odd.fsrs_parameters) == 21
