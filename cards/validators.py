@@ -35,6 +35,15 @@ LEARN_AHEAD_MINUTES_RANGE = (0, 1440)
 MAXIMUM_INTERVAL_RANGE = (1, 36500)
 NEW_CARDS_PER_DAY_RANGE = (0, 9999)
 REVIEWS_PER_DAY_RANGE = (0, 99999)
+# Lapses after which a card is a leech (Anki's leech threshold; 0 turns the check off).
+LEECH_THRESHOLD_RANGE = (0, 999)
+# Anki's flags: 0 none, 1 red … 7 purple.
+FLAG_RANGE = (0, 7)
+# How far custom study looks back or ahead, in days, and how many cards one session holds.
+CUSTOM_STUDY_DAYS_RANGE = (1, 365)
+CUSTOM_STUDY_CARDS_RANGE = (1, 9999)
+# How far today's limits can be raised at once (custom study).
+LIMIT_BOOST_RANGE = (1, 9999)
 
 # FSRS-6 memory bounds (fsrs-rs clamps stability to [S_MIN, S_MAX] and difficulty to [1, 10]).
 STABILITY_RANGE = (0.001, 36500.0)

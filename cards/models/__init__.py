@@ -1,5 +1,6 @@
-"""Content (Deck, Card) is shared; scheduling (MemoryState, ReviewLog, StudySettings) is per
-user; jobs (OptimizerRun, ImportJob) are background work a page follows."""
+"""Content (Deck, Card) is shared; scheduling (MemoryState, ReviewLog, StudySettings) and
+study records (StudyAction, CustomStudySession) are per user; jobs (OptimizerRun, ImportJob)
+are background work a page follows."""
 
 from cards.models.content import Card, CardQuerySet, Deck, DeckQuerySet, visible_decks_q
 from cards.models.jobs import ImportJob, OptimizerRun
@@ -12,9 +13,11 @@ from cards.models.scheduling import (
     default_relearning_steps,
     sync_studyable,
 )
+from cards.models.study import CustomStudySession, StudyAction
 
 __all__ = [
-    "Card", "CardQuerySet", "Deck", "DeckQuerySet", "ImportJob", "MemoryState", "OptimizerRun",
-    "ReviewLog", "StudySettings", "default_fsrs_parameters", "default_learning_steps",
-    "default_relearning_steps", "sync_studyable", "visible_decks_q",
+    "Card", "CardQuerySet", "CustomStudySession", "Deck", "DeckQuerySet", "ImportJob",
+    "MemoryState", "OptimizerRun", "ReviewLog", "StudyAction", "StudySettings",
+    "default_fsrs_parameters", "default_learning_steps", "default_relearning_steps",
+    "sync_studyable", "visible_decks_q",
 ]  # fmt: skip

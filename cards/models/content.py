@@ -158,6 +158,16 @@ class Card(models.Model):
     )
     tags = models.CharField(max_length=500, blank=True, validators=[v.no_nul])
     suspended = models.BooleanField(default=False, help_text="A suspended card is never queued.")
+    imported_question = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The question as the import file had it, when the importer cleaned it up.",
+    )
+    imported_answer = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The answer as the import file had it, when the importer cleaned it up.",
+    )
     question_html = models.TextField(blank=True, editable=False)
     answer_html = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -37,6 +37,14 @@ STATES = [state.value for state in State]
 STATE_ERRORS = {"invalid_choice": "must be 0–3 (New, Learning, Review, Relearning), not %(value)r"}
 GRADE_ERRORS = {"invalid_choice": "must be 1–4 (Again, Hard, Good, Easy), not %(value)r"}
 RATING_SCALE_ERRORS = {"invalid_choice": "must be 'five' or 'four', not %(value)r"}
+# Anki's seven flag colours, in its order (Ctrl+1 … Ctrl+7); 0 is no flag.
+FLAG_CHOICES = [
+    (0, "No flag"), (1, "Red"), (2, "Orange"), (3, "Green"), (4, "Blue"), (5, "Pink"),
+    (6, "Turquoise"), (7, "Purple"),
+]  # fmt: skip
+FLAG_ERRORS = {"invalid_choice": "must be 0 (none) to 7 (purple), not %(value)r"}
+LEECH_ACTION_CHOICES = [("tag", "Tag it as a leech"), ("suspend", "Tag it and suspend it")]
+LEECH_ACTION_ERRORS = {"invalid_choice": "must be 'tag' or 'suspend', not %(value)r"}
 
 
 class MemoryStateQuerySet(models.QuerySet):
@@ -74,6 +82,18 @@ class MemoryState(models.Model):
     # Card.save, CardQuerySet.update/bulk_update and MemoryState.of (every path that creates
     # memory states); sync_studyable recomputes it.
     studyable = models.BooleanField(default=True, db_default=True)
+    # The learner's own marks on the card, whoever owns it (a public deck's card is suspended,
+    # buried or flagged for this learner only). The queue skips a suspended card, and a buried
+    # one until buried_until (the end of the study day it was buried on, as Anki unburies at
+    # the day's rollover). A card never studied gets a memory state in state NEW to carry them.
+    suspended = models.BooleanField(default=False, db_default=False)
+    buried_until = models.DateTimeField(null=True, blank=True, validators=[v.validate_instant])
+    flag = models.PositiveSmallIntegerField(
+        default=0, db_default=0, choices=FLAG_CHOICES, error_messages=FLAG_ERRORS
+    )
+    leech = models.BooleanField(
+        default=False, db_default=False, help_text="Lapsed often enough to be a leech."
+    )
 
     objects = MemoryStateQuerySet.as_manager()
 
@@ -81,6 +101,7 @@ class MemoryState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "card"], name="memory_unique_user_card"),
             models.CheckConstraint(condition=Q(state__in=STATES), name="memory_state_valid"),
+            models.CheckConstraint(condition=Q(flag__range=v.FLAG_RANGE), name="memory_flag_range"),
         ]
         indexes = [
             models.Index(fields=["user", "due"], name="memory_user_due"),
@@ -270,6 +291,21 @@ class StudySettings(models.Model):
     fsrs_parameters = models.JSONField(
         default=default_fsrs_parameters, validators=[v.validate_fsrs_parameters]
     )
+    leech_threshold = models.PositiveSmallIntegerField(
+        default=8,
+        validators=v.ranged(*v.LEECH_THRESHOLD_RANGE),
+        help_text="Lapses that make a card a leech (then again every half as many); 0: never.",
+    )
+    leech_action = models.CharField(
+        max_length=8,
+        choices=LEECH_ACTION_CHOICES,
+        default="tag",
+        error_messages=LEECH_ACTION_ERRORS,
+    )
+    # Custom study's "raise today's limits": extra new cards and reviews on one study day.
+    boost_day = models.DateField(null=True, blank=True)
+    boost_new = models.PositiveIntegerField(default=0, validators=v.ranged(0, v.INT_MAX))
+    boost_reviews = models.PositiveIntegerField(default=0, validators=v.ranged(0, v.INT_MAX))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

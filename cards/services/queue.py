@@ -168,7 +168,9 @@ class StudyQueue:
                 return None
             memory = queue_sql.memory_to_show(self._first_ahead)
             return NextCard(memory.card, memory, kind_of(memory))
-        [(card_id, undone_memory_id)] = queue_sql.first_new_cards(self.user.pk, self._deck_id, 1)
+        [(card_id, undone_memory_id)] = queue_sql.first_new_cards(
+            self.user.pk, self._deck_id, 1, self.today.now
+        )
         card = Card.objects.select_related("deck").get(pk=card_id)
         memory = None
         if undone_memory_id is not None:
@@ -201,7 +203,9 @@ def deck_queue_counts(user, decks, now: datetime | None = None) -> dict[int, Que
         return {}
     today = _today(user, now)
     due = queue_sql.due_counts_by_deck(user.pk, deck_ids, today.moment)
-    new = queue_sql.new_cards_by_deck(user.pk, deck_ids, today.new_left) if today.new_left else {}
+    new = {}
+    if today.new_left:
+        new = queue_sql.new_cards_by_deck(user.pk, deck_ids, today.new_left, today.now)
     return {
         deck_id: today.counts(*due.get(deck_id, (0, 0, 0)), new.get(deck_id, 0))
         for deck_id in deck_ids

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cards.models import Card, Deck, MemoryState
@@ -39,9 +40,11 @@ VISIBLE_DECKS = (
 )
 
 # Memory states carry their card's studyable flag (MemoryState.studyable): no card row is read.
-MEMORIES = """
+# The learner's own suspension and burying (until the study day ends) keep a card out too.
+ACTIVE = "m.studyable AND NOT m.suspended AND (m.buried_until IS NULL OR m.buried_until <= %(now)s)"
+MEMORIES = f"""
     FROM cards_memorystate m
-    WHERE m.user_id = %(user)s AND m.studyable AND {scope}"""
+    WHERE m.user_id = %(user)s AND {ACTIVE} AND {{scope}}"""
 
 
 def _memory_scope(deck_id: int | None) -> str:
@@ -204,23 +207,29 @@ def snapshot(user_id: int, deck_id: int | None, moment: Moment, new_limit: int) 
 
 
 def _new_cards_sql(scope: str, columns: str, order: str) -> str:
+    """New cards: studyable, and without a memory state of this user, or with one in state NEW
+    (left by undoing a first review, or carrying the learner's marks) that is not suspended
+    or buried."""
     return f"""
         SELECT {columns} FROM cards_card c
         WHERE {scope} AND {STUDYABLE}
           AND NOT EXISTS (
             SELECT 1 FROM cards_memorystate m
-            WHERE m.card_id = c.id AND m.user_id = %(user)s AND m.state <> {State.NEW:d})
+            WHERE m.card_id = c.id AND m.user_id = %(user)s
+              AND NOT (m.state = {State.NEW:d} AND {ACTIVE}))
         ORDER BY {order} LIMIT %(limit)s"""
 
 
-def first_new_cards(user_id: int, deck_id: int | None, limit: int) -> list[tuple[int, int | None]]:
+def first_new_cards(
+    user_id: int, deck_id: int | None, limit: int, now: datetime | None = None
+) -> list[tuple[int, int | None]]:
     """Up to `limit` new cards in deck order: (card id, id of its NEW memory state or None)."""
     undone = (
         "(SELECT m.id FROM cards_memorystate m "
         f"WHERE m.card_id = c.id AND m.user_id = %(user)s AND m.state = {State.NEW:d})"
     )
     sql = _new_cards_sql(_card_scope(deck_id), f"c.id, {undone}", "c.deck_id, c.position, c.id")
-    return _rows(sql, _params(user_id, deck_id, limit=limit))
+    return _rows(sql, _params(user_id, deck_id, limit=limit, now=now or timezone.now()))
 
 
 def due_counts_by_deck(
@@ -235,7 +244,9 @@ def due_counts_by_deck(
     return {deck_id: tuple(counts) for deck_id, *counts in rows}
 
 
-def new_cards_by_deck(user_id: int, deck_ids: list[int], limit: int) -> dict[int, int]:
+def new_cards_by_deck(
+    user_id: int, deck_ids: list[int], limit: int, now: datetime | None = None
+) -> dict[int, int]:
     """For each deck, its new cards counted up to `limit`, from the end of the deck (as in
     snapshot), so that a big deck costs no more than a small one."""
     placeholders, ids = _id_list(deck_ids)
@@ -243,7 +254,8 @@ def new_cards_by_deck(user_id: int, deck_ids: list[int], limit: int) -> dict[int
     sql = f"""
         SELECT d.id, (SELECT COUNT(*) FROM ({new_cards}) new)
         FROM cards_deck d WHERE d.id IN ({placeholders})"""
-    return dict(_rows(sql, _params(user_id, None, limit=limit) | ids))
+    params = _params(user_id, None, limit=limit, now=now or timezone.now())
+    return dict(_rows(sql, params | ids))
 
 
 def next_due(user_id: int, deck_id: int | None, now: datetime) -> datetime | None:
