@@ -17,6 +17,9 @@ class ParsedCard:
     external_id: str = ""
     tags: str = ""
     line: int = 0  # where the card starts in the file, for messages
+    # The text as the file had it, when the importer cleaned it up (else blank).
+    imported_question: str = ""
+    imported_answer: str = ""
 
 
 @dataclass

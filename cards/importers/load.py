@@ -30,7 +30,10 @@ from cards.models import Card, Deck
 from cards.services.deletion import delete_cards, delete_deck
 
 TEXT_FIELDS = ("question", "answer", "external_id", "tags")
-UPDATE_FIELDS = ["question", "answer", "question_html", "answer_html", "position", "tags"]
+UPDATE_FIELDS = [
+    "question", "answer", "question_html", "answer_html", "position", "tags",
+    "imported_question", "imported_answer",
+]  # fmt: skip
 
 
 class ImportAborted(ImportFileError):
@@ -193,6 +196,8 @@ def _save_batch(deck, items: list[ParsedCard], start: int, existing, result) -> 
                 position=position,
                 external_id=item.external_id,
                 tags=item.tags,
+                imported_question=item.imported_question,
+                imported_answer=item.imported_answer,
             )
             card.render()
             new.append(card)
@@ -206,6 +211,10 @@ def _save_batch(deck, items: list[ParsedCard], start: int, existing, result) -> 
             "answer": answer,
             "position": position,
             "tags": item.tags,
+            # The text as the file had it when the importer cleaned it up (so a card imported
+            # before the clean-up gets it now); a file that needed none never erases it.
+            "imported_question": item.imported_question or card.imported_question,
+            "imported_answer": item.imported_answer or card.imported_answer,
         }
         differ = [field for field, value in fresh.items() if getattr(card, field) != value]
         if not differ:

@@ -2,9 +2,12 @@
 
 Answers hold bare digits and numbered lists, so a line starts a card only when it is the next
 expected card number and the next non-blank line is `Q`. The site's rating widget that follows
-many answers is not content and is dropped.
+many answers is not content and is dropped. What the export breaks (a question's false start,
+bold markers with spaces inside, empty bullets) is mended by cleanup.py; each card keeps the
+text as the file had it in `imported_question` / `imported_answer` when that differs.
 """
 
+from cards.importers.cleanup import clean_answer, clean_question
 from cards.importers.errors import ImportFileError, ParsedCard, ParsedDeck
 
 RATING_WIDGET = ("How well did you know this?", "1", "Not at all", "2", "3", "4", "5", "Perfectly")
@@ -62,7 +65,15 @@ def _parse_card(lines, stripped, start):
         raise ImportFileError(f"card {number} has an empty question", line=start + 1)
 
     answer, i = _collect_answer(lines, stripped, i + 1, number)
-    card = ParsedCard(question_text, answer, external_id=str(number), line=start + 1)
+    question, cleaned_answer = clean_question(question_text), clean_answer(answer)
+    card = ParsedCard(
+        question,
+        cleaned_answer,
+        external_id=str(number),
+        line=start + 1,
+        imported_question=question_text if question != question_text else "",
+        imported_answer=answer if cleaned_answer != answer else "",
+    )
     return card, i
 
 

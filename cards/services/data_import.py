@@ -13,11 +13,13 @@ from cards.services.deletion import delete_deck, delete_in_batches
 from cards.services.settings import policy_for
 from cards.services.user_data import (
     CARD_FIELDS,
+    CARD_OPTIONAL_FIELDS,
     DECK_FIELDS,
     LOG_FIELDS,
     SETTINGS_FIELDS,
     SHARED_FIELDS,
     STATE_FIELDS,
+    STATE_OPTIONAL_FIELDS,
     Problems,
     TransferError,
     check_instance,
@@ -125,8 +127,10 @@ def _plan(user, payload: dict) -> _Plan:
         if ref is not None:
             scheduled.setdefault(ref, i)
         fields = typed_fields(row, STATE_FIELDS, where, problems)
-        if fields is None:
+        marks = typed_fields(row, STATE_OPTIONAL_FIELDS, where, problems, optional=True)
+        if fields is None or marks is None:
             continue
+        fields |= marks
         card = cards.get(ref)
         state = MemoryState.of(user, card, **fields) if card else MemoryState(user=user, **fields)
         check_instance(state, where, problems, exclude=["user", "card", "deck", "studyable"])
@@ -206,13 +210,17 @@ def _plan_decks(user, decks, plan: _Plan, problems: Problems) -> dict[str, Card]
                 plan.summary.renamed.append(deck.name)
         new = []
         for c, row in enumerate(fields["cards"]):
-            card_fields = typed_fields(row, CARD_FIELDS, f"{where}.cards[{c}]", problems)
-            if card_fields is None:
+            place = f"{where}.cards[{c}]"
+            card_fields = typed_fields(row, CARD_FIELDS, place, problems)
+            kept = typed_fields(row, CARD_OPTIONAL_FIELDS, place, problems, optional=True)
+            if card_fields is None or kept is None:
                 continue
-            card = Card(deck=deck, **card_fields)
+            card = Card(deck=deck, **card_fields, **kept)
             if not card.question.strip():
-                problems.add(f"{where}.cards[{c}].question", "the question is empty")
-            elif check_instance(card, f"{where}.cards[{c}]", problems, exclude=["deck"]):
+                problems.add(f"{place}.question", "the question is empty")
+            elif _no_nul(card, kept, place, problems) and check_instance(
+                card, place, problems, exclude=["deck"]
+            ):
                 card.render()
             new.append(card)
             cards[f"d{d}.c{c}"] = card
@@ -223,6 +231,14 @@ def _plan_decks(user, decks, plan: _Plan, problems: Problems) -> dict[str, Card]
         plan.summary.decks += 1
         plan.summary.cards += len(new)
     return cards
+
+
+def _no_nul(card: Card, names, where: str, problems: Problems) -> bool:
+    """The text as imported has no validators of its own; PostgreSQL refuses NUL in text."""
+    bad = [name for name in names if "\x00" in getattr(card, name)]
+    for name in bad:
+        problems.add(f"{where}.{name}", "must not contain NUL characters")
+    return not bad
 
 
 def _resolve_shared(user, shared, problems: Problems) -> dict[str, Card | None]:

@@ -170,7 +170,8 @@ def copy_deck(deck: Deck, owner, progress=None, started=None, total=None) -> Dec
 
 
 COPIED_FIELDS = ["question", "answer", "position", "external_id", "tags", "suspended",
-                 "question_html", "answer_html"]  # fmt: skip
+                 "question_html", "answer_html",
+                 "imported_question", "imported_answer"]  # fmt: skip
 
 
 def _run_deck_copy(job: ImportJob):

@@ -21,10 +21,12 @@ from cards.services.data_import import ImportSummary, check_user_data, import_us
 from cards.services.reviews import fuzz_seed_of
 from cards.services.user_data import (
     CARD_FIELDS,
+    CARD_OPTIONAL_FIELDS,
     FORMAT,
     LOG_FIELDS,
     SETTINGS_FIELDS,
     STATE_FIELDS,
+    STATE_OPTIONAL_FIELDS,
     VERSION,
     TransferError,
     parse_user_data,
@@ -41,6 +43,9 @@ def next_position(deck: Deck) -> int:
 
 
 # --- JSON export ---------------------------------------------------------------------------
+
+
+STATE_EXPORTED = STATE_FIELDS | STATE_OPTIONAL_FIELDS
 
 
 def _iso(value):
@@ -92,7 +97,7 @@ def export_json_chunks(user) -> Iterator[str]:
     ))  # fmt: skip
     yield ",\n"
     yield from _json_list("memory_states", sorted(
-        ({"card": refs[s.card_id], **_plain(s, STATE_FIELDS)} for s in states),
+        ({"card": refs[s.card_id], **_plain(s, STATE_EXPORTED)} for s in states),
         key=lambda row: _ref_key(row["card"]),
     ))  # fmt: skip
     yield ",\n"
@@ -113,7 +118,7 @@ def _deck_rows(user, refs: dict[int, str]) -> Iterator[dict]:
         if pending is not None and order[pending[0]] == d:
             for c, card in enumerate(pending[1]):
                 refs[card.pk] = f"d{d}.c{c}"
-                rows.append(_plain(card, CARD_FIELDS))
+                rows.append(_plain(card, CARD_FIELDS | CARD_OPTIONAL_FIELDS))
             pending = next(by_deck, None)
         yield {"name": deck.name, "description": deck.description, "is_public": deck.is_public,
                "cards": rows}  # fmt: skip

@@ -26,17 +26,24 @@ SETTINGS_FIELDS = {
     "desired_retention": float, "new_cards_per_day": int, "reviews_per_day": int,
     "learning_steps": list, "relearning_steps": list, "timezone": str, "day_start_hour": int,
     "learn_ahead_minutes": int, "maximum_interval": int, "rating_scale": str,
-    "fsrs_parameters": list,
+    "fsrs_parameters": list, "leech_threshold": int, "leech_action": str,
 }  # fmt: skip
 DECK_FIELDS = {"name": str, "description": str, "is_public": bool, "cards": list}
 CARD_FIELDS = {
     "question": str, "answer": str, "position": int, "external_id": str, "tags": str,
     "suspended": bool,
 }  # fmt: skip
+# The text as an import file had it before the importer cleaned it up (Card.imported_*).
+# Exported always, optional on import: files written before they existed still read.
+CARD_OPTIONAL_FIELDS = {"imported_question": str, "imported_answer": str}
 SHARED_FIELDS = {"id": (int, None), "deck": str, "question": str}
 STATE_FIELDS = {
     "state": int, "step": (int, None), "stability": (float, None), "difficulty": (float, None),
     "due": datetime, "last_review": (datetime, None), "reps": int, "lapses": int,
+}  # fmt: skip
+# The learner's own marks (MemoryState.suspended …): exported always, optional on import.
+STATE_OPTIONAL_FIELDS = {
+    "suspended": bool, "buried_until": (datetime, None), "flag": int, "leech": bool,
 }  # fmt: skip
 LOG_FIELDS = {
     "rating": int, "rating_scale": str, "grade": int, "reviewed_at": datetime,

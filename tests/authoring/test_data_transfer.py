@@ -153,3 +153,43 @@ def test_the_streamed_export_is_laid_out_as_json_dumps_would(owner, own_deck, pu
     ]
     assert [len(deck["cards"]) for deck in data["decks"]] == [0, 4, 3]
     assert text == json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def test_the_learners_marks_and_leech_settings_travel_with_the_file(
+    client, owner, own_deck, public_deck
+):
+    """Suspended, buried, flagged and leech marks (a never-studied card's NEW memory state
+    included) and the leech settings come back from export and import unchanged."""
+    build_history(owner, own_deck, public_deck)
+    StudySettings.objects.filter(user=owner).update(leech_threshold=5, leech_action="suspend")
+    buried_until = (timezone.now() + timedelta(hours=3)).replace(microsecond=0)
+    MemoryState.objects.filter(user=owner, card=public_deck.cards.get()).update(
+        flag=6, leech=True, suspended=True
+    )
+    fresh = own_deck.cards.get(position=4)
+    MemoryState.of(
+        owner, fresh, state=0, due=timezone.now(), buried_until=buried_until, flag=1
+    ).save()
+    client.force_login(owner)
+    body = b"".join(client.get(EXPORT).streaming_content)
+    newcomer = make_user("zed")
+    client.force_login(newcomer)
+    assert client.post(IMPORT, {"file": upload(body)}).status_code == 302
+
+    marks = {
+        (m.card.question, m.suspended, m.buried_until, m.flag, m.leech)
+        for m in MemoryState.objects.filter(user=newcomer).select_related("card")
+    }
+    assert ("Public Q", True, None, 6, True) in marks
+    assert (fresh.question, False, buried_until, 1, False) in marks
+    settings = StudySettings.objects.get(user=newcomer)
+    assert (settings.leech_threshold, settings.leech_action) == (5, "suspend")
+
+
+def test_a_bad_flag_is_named_and_nothing_is_imported(owner_client, owner, own_deck):
+    review(owner, own_deck.cards.first())
+    data = export_user_data(owner)
+    data["memory_states"][0]["flag"] = 9
+    response = owner_client.post(IMPORT, {"file": upload(json.dumps(data).encode())})
+    assert "memory_states[0].flag" in response.context["form"].errors["file"][0]
+    assert Deck.objects.filter(owner=owner).count() == 1

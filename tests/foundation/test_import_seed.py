@@ -28,9 +28,10 @@ def test_it_parses_the_seed_export(seed_path):
     assert sum(1 for card in deck.cards if card.answer) == 24
 
 
-def test_it_keeps_questions_verbatim_with_false_starts(seed_path):
+def test_it_drops_false_starts_and_keeps_the_question_as_the_file_had_it(seed_path):
     deck = parse_seed_export(decode_text(seed_path.read_bytes()))
-    assert deck.cards[17].question == (
+    assert deck.cards[17].question == "what is supervised fine tuning? on an instruction dataset?"
+    assert deck.cards[17].imported_question == (
         "what is\n\nwhat is supervised fine tuning? on an instruction dataset?"
     )
 
