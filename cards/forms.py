@@ -4,11 +4,13 @@ import re
 from functools import cache
 
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from cards import validators as v
 from cards.models import StudySettings
+from cards.models.scheduling import LEECH_ACTION_CHOICES
 from cards.scheduling import Policy
 from cards.validators import MAX_STEP_SECONDS, MAX_STEPS
 
@@ -160,6 +162,20 @@ class StudySettingsForm(forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose one of the two rating scales."},
     )
+    leech_threshold = _ranged(
+        forms.IntegerField,
+        v.LEECH_THRESHOLD_RANGE,
+        "a number of lapses",
+        label="Leech threshold (lapses)",
+        help_text="A card forgotten this many times becomes a leech, and again every half as "
+        "many lapses after (Anki's default is 8). 0 turns leeches off.",
+    )
+    leech_action = forms.ChoiceField(
+        label="When a card becomes a leech",
+        choices=LEECH_ACTION_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose what to do with a leech: tag it, or suspend it."},
+    )
 
     class Meta:
         model = StudySettings
@@ -174,6 +190,8 @@ class StudySettingsForm(forms.ModelForm):
             "learn_ahead_minutes",
             "maximum_interval",
             "rating_scale",
+            "leech_threshold",
+            "leech_action",
         ]
 
     def clean_learning_steps(self):
@@ -199,3 +217,26 @@ class StudySettingsForm(forms.ModelForm):
             except ValueError as exc:
                 raise forms.ValidationError(f"These settings do not work together: {exc}") from exc
         return cleaned
+
+
+# The zone a new account gets when the browser names none: the model's default.
+DEFAULT_TIME_ZONE = StudySettings._meta.get_field("timezone").default
+
+
+class BrowserTimeZoneField(forms.CharField):
+    """The zone the browser reports, or UTC. Never an error: the learner cannot fix a hidden
+    field, and a zone the tz database lacks (or no JavaScript) is no reason to refuse an
+    account. The settings page then points out the UTC default."""
+
+    widget = forms.HiddenInput
+
+    def clean(self, value) -> str:
+        zone = self.to_python(value)
+        return zone if zone in v.time_zone_names() else DEFAULT_TIME_ZONE
+
+
+class SignUpForm(UserCreationForm):
+    """Django's sign-up form plus the browser's time zone, which signup.js puts in the hidden
+    field so that the study day starts at the learner's own hour from the first day."""
+
+    timezone = BrowserTimeZoneField(required=False)

@@ -4,11 +4,13 @@ from cards.views import (
     accounts,
     authoring,
     cards_edit,
+    custom_study,
     decks,
     floor,
     health,
     imports,
     study,
+    study_actions,
     transfer,
 )
 from cards.views import settings as settings_views
@@ -40,6 +42,29 @@ urlpatterns = [
     path("study/", study.study, name="study_all"),
     path("study/review/", study.review, name="study_all_review"),
     path("study/undo/", study.undo, name="study_all_undo"),
+    # Custom study (cards/views/custom_study.py): the form, then the session's study page.
+    path(
+        "decks/<int:deck_id>/custom-study/",
+        custom_study.custom_study_form,
+        name="custom_study_deck",
+    ),
+    path("study/custom-study/", custom_study.custom_study_form, name="custom_study_all"),
+    path("study/custom/", custom_study.session_page, name="custom_study_session"),
+    path("study/custom/review/", custom_study.session_review, name="custom_study_review"),
+    path("study/custom/undo/", custom_study.session_undo, name="custom_study_undo"),
+    path("study/custom/end/", custom_study.session_end, name="custom_study_end"),
+    # Card actions while studying (cards/views/study_actions.py), in one deck or in all.
+    *[
+        path(f"{prefix}study/cards/<int:card_id>/{name}/", view, name=f"study_{scope}_{name}")
+        for prefix, scope in (("", "all"), ("decks/<int:deck_id>/", "deck"))
+        for name, view in (
+            ("edit", study_actions.edit),
+            ("info", study_actions.info),
+            ("suspend", study_actions.suspend),
+            ("bury", study_actions.bury),
+            ("flag", study_actions.flag),
+        )
+    ],
     path("stats/", stats, name="stats"),
     path("settings/", settings_views.settings_page, name="settings"),
     path(

@@ -22,12 +22,14 @@ class RatingScale(StrEnum):
 # FSRS counts Hard as a pass, so the two weakest answers on the 1-5 scale must be lapses.
 _FIVE_TO_GRADE = {1: Grade.AGAIN, 2: Grade.AGAIN, 3: Grade.HARD, 4: Grade.GOOD, 5: Grade.EASY}
 
+# Every button says what it means: the seed site's words at the ends ("Not at all",
+# "Perfectly"), and between them words that keep 2 a miss and 3 a (hard) pass, as scheduled.
 _CHOICES: dict[RatingScale, list[tuple[int, str, Grade]]] = {
     RatingScale.FIVE: [
         (1, "Not at all", Grade.AGAIN),
-        (2, "", Grade.AGAIN),
-        (3, "", Grade.HARD),
-        (4, "", Grade.GOOD),
+        (2, "Not really", Grade.AGAIN),
+        (3, "With effort", Grade.HARD),
+        (4, "Well", Grade.GOOD),
         (5, "Perfectly", Grade.EASY),
     ],
     RatingScale.FOUR: [

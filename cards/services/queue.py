@@ -30,6 +30,7 @@ from cards.models import Card, MemoryState
 from cards.scheduling import State, learn_ahead_cutoff
 
 from . import queue_sql
+from .custom_study import todays_boost
 from .settings import get_study_settings, study_day_bounds
 
 LEARNING_STATES = (State.LEARNING, State.RELEARNING)
@@ -103,7 +104,10 @@ def _study_day(user, now: datetime | None) -> tuple:
 def _limits(settings, moment, new_done: int, reviews_done: int, studied: int) -> _Today:
     """What is left of the daily limits: as in Anki (rslib decks/limits.rs
     RemainingLimits::new_for_normal_deck_v3), new cards started today use up the review limit
-    too, and the new limit is at most the review limit left."""
+    too, and the new limit is at most the review limit left. Custom study's boosts for today
+    lower the counts done, as Anki's extend_limits does (services/custom_study.py)."""
+    boost_new, boost_reviews = todays_boost(settings, moment.now)
+    new_done, reviews_done = new_done - boost_new, reviews_done - boost_reviews
     reviews_left = max(settings.reviews_per_day - reviews_done - new_done, 0)
     new_left = max(min(settings.new_cards_per_day - new_done, reviews_left), 0)
     return _Today(moment, new_left=new_left, reviews_left=reviews_left, studied=studied)
@@ -128,7 +132,8 @@ class StudyQueue:
         self.deck = deck
         self._deck_id = deck.pk if deck is not None else None
         settings, moment = _study_day(user, now)
-        row = queue_sql.snapshot(user.pk, self._deck_id, moment, settings.new_cards_per_day)
+        new_limit = settings.new_cards_per_day + todays_boost(settings, moment.now)[0]
+        row = queue_sql.snapshot(user.pk, self._deck_id, moment, new_limit)
         self.today = _limits(settings, moment, row.new_done, row.reviews_done, row.studied)
         self._counts = self.today.counts(
             row.intraday_due, row.interday_due, row.review_due, row.new_cards

@@ -1,4 +1,4 @@
-"""Recording, undoing and replaying reviews.
+"""Recording, undoing and replaying reviews (rebuilding every state: services/rebuild.py).
 
 A card shown to a user carries a one-time review token, signed with Django's signing framework:
 {card id, user id, the MemoryState version it was shown at, a random nonce}. The nonce is stored
@@ -14,15 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cards.models import Card, MemoryState, ReviewLog, StudySettings, visible_decks_q
+from cards.models import Card, MemoryState, ReviewLog, visible_decks_q
 from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
+from cards.scheduling.leech import leech_threshold_met
 
 from . import queue_sql
 from .settings import get_study_settings, policy_for
@@ -61,6 +60,7 @@ class ReviewResult:
     log: ReviewLog
     memory: MemoryState
     created: bool
+    leeched: bool = False  # this lapse made the card a leech (again): tell the learner
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,21 @@ def _restore(memory: MemoryState, snapshot: dict, when: datetime) -> None:
     memory.last_review = parse_datetime(snapshot["last_review"] or "")
     memory.reps = snapshot["reps"]
     memory.lapses = snapshot["lapses"]
+    # The learner's marks as they were, when the review changed them (a leech).
+    for name, value in snapshot.get("marks", {}).items():
+        setattr(memory, name, value)
+
+
+def _mark_leech(memory: MemoryState, before: CardState, after: CardState, settings) -> dict:
+    """Anki's leech rule on a lapse of a review card: tag it (and suspend it, with the
+    'suspend' action). Returns the marks as they were, for the log's undo snapshot, or {}."""
+    lapsed = before.state == State.REVIEW and after.lapses > before.lapses
+    if not lapsed or not leech_threshold_met(after.lapses, settings.leech_threshold):
+        return {}
+    marks = {"leech": memory.leech, "suspended": memory.suspended}
+    memory.leech = True
+    memory.suspended = memory.suspended or settings.leech_action == "suspend"
+    return marks
 
 
 def _apply_state(memory: MemoryState, state: CardState, due: datetime | None = None) -> None:
@@ -206,13 +221,20 @@ def _already_recorded(user, claim: _Claim) -> ReviewResult | None:
 
 
 def record_review(
-    user, token: str, rating: int, duration_ms: int = 0, now: datetime | None = None
+    user,
+    token: str,
+    rating: int,
+    duration_ms: int = 0,
+    now: datetime | None = None,
+    gate: Callable[[Card, MemoryState | None], None] | None = None,
 ) -> ReviewResult:
     """Apply one answer: append the ReviewLog and save the new state, in one transaction.
 
     The same token again returns the recorded result with created=False and writes nothing.
     Raises StaleReview if the card's state changed since the token was issued, InvalidReview
-    for a bad token or rating.
+    for a bad token or rating. `gate(card, memory)` may refuse a first use of the token by
+    raising (rating_gate: only cards due today or in the custom study session); a replay
+    is answered before it is asked.
 
     Optimistic locking: the card and its state are read, and the review computed, outside the
     transaction; the transaction only writes, and its UPDATE ... WHERE version = <the version
@@ -231,6 +253,8 @@ def record_review(
         # Recording a review and undoing one both bump the version, so only a changed version
         # can mean this token was used: a replay returns what it recorded, else it is stale.
         return _replayed(user, claim)
+    if gate is not None:
+        gate(card, memory)
     before = card_state(memory)
     fuzz_seed = new_fuzz_seed(card.pk, before.reps)
     try:
@@ -243,6 +267,9 @@ def record_review(
     memory.deck_id = card.deck_id
     _apply_state(memory, outcome.after)
     memory.version = version + 1
+    marks = _mark_leech(memory, before, outcome.after, settings)
+    if marks:
+        snapshot["marks"] = marks
     log = ReviewLog(
         user=user,
         card=card,
@@ -265,13 +292,13 @@ def record_review(
     )
     try:
         with transaction.atomic():
-            if not _save_if_unchanged(memory, version):
+            if not _save_if_unchanged(memory, version, tuple(marks)):
                 raise _Changed
             log.save(force_insert=True)
     except (IntegrityError, _Changed):
         # Another request used this token, or reviewed this card, at the same moment.
         return _replayed(user, claim)
-    return ReviewResult(log=log, memory=memory, created=True)
+    return ReviewResult(log=log, memory=memory, created=True, leeched=bool(marks))
 
 
 def _card_and_memory(user, card_id: int) -> tuple[Card, MemoryState | None]:
@@ -291,12 +318,14 @@ class _Changed(Exception):
     """The memory state's version moved between reading it and writing it."""
 
 
-def _save_if_unchanged(memory: MemoryState, version: int) -> bool:
-    """INSERT a first state, or UPDATE the state if it is still at `version`."""
+def _save_if_unchanged(memory: MemoryState, version: int, marks: tuple = ()) -> bool:
+    """INSERT a first state, or UPDATE the state (and the `marks` a leech set) if it is still
+    at `version`. Other marks are not written: a flag set meanwhile stays."""
     if memory.pk is None:
         memory.save(force_insert=True)  # the unique (user, card) constraint guards a race
         return True
-    fields = {name: getattr(memory, name) for name in (*STATE_FIELDS, "deck_id", "version")}
+    names = (*STATE_FIELDS, *marks, "deck_id", "version")
+    fields = {name: getattr(memory, name) for name in names}
     return MemoryState.objects.filter(pk=memory.pk, version=version).update(**fields) == 1
 
 
@@ -402,95 +431,3 @@ def _grade_of(log: ReviewLog) -> Grade:
         raise ValueError(
             f"review log {log.pk} (card {log.card_id}): grade {log.grade!r} is not 1–4"
         ) from None
-
-
-def _stored_settings(person):
-    """The user's settings as stored, refusing (ValueError) any field the model refuses:
-    get_study_settings would quietly use defaults, and a replay must not."""
-    stored = StudySettings.objects.filter(user=person).first()
-    if stored is None:
-        return get_study_settings(person)
-    try:
-        stored.clean_fields(exclude=["user", "updated_at"])
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise ValueError(f"settings.{name}: {messages[0]}") from None
-    return stored
-
-
-def rebuild_states(
-    user=None,
-    progress: Callable[[str], None] | None = None,
-    dry_run: bool = False,
-    failures: list[tuple[str, str]] | None = None,
-) -> int:
-    """Recompute every MemoryState (of `user`, or of everyone) from the review logs.
-
-    Returns the number of stored states that differed from the replay (rewritten with a new
-    version unless dry_run). `progress` receives one line per user and per mismatch. With
-    `failures`, a user whose settings or history cannot be replayed is appended as
-    (username, reason) and skipped, nothing of theirs changed; without it the ValueError rises.
-    """
-    report = progress or (lambda line: None)
-    users = get_user_model().objects.order_by("pk")
-    users = (
-        users.filter(pk=user.pk)
-        if user is not None
-        else users.filter(pk__in=ReviewLog.objects.values("user"))
-    )
-    mismatches = 0
-    for person in users:
-        try:
-            mismatches += _rebuild_user(person, report, dry_run)
-        except (ValueError, ArithmeticError) as exc:
-            if failures is None:
-                raise
-            failures.append((person.get_username(), str(exc)))
-            report(f"{person}: skipped, nothing changed: {exc}")
-    return mismatches
-
-
-def _rebuild_user(person, report: Callable[[str], None], dry_run: bool) -> int:
-    settings = _stored_settings(person)
-    policy_for(settings)  # raises ValueError naming a combination the scheduler refuses
-    with transaction.atomic():
-        memories = {
-            memory.card_id: memory
-            for memory in MemoryState.objects.select_for_update().filter(user=person)
-        }
-        by_card: dict[int, list[ReviewLog]] = {}
-        logs = ReviewLog.objects.filter(user=person).order_by("card_id", "reviewed_at", "pk")
-        for log in logs.iterator(chunk_size=2000):
-            by_card.setdefault(log.card_id, []).append(log)
-        changed = 0
-        for card_id, card_logs in by_card.items():
-            state = _replay_card(card_id, card_logs, settings)
-            memory = memories.get(card_id)
-            if memory is not None and _same_state(memory, state):
-                continue
-            changed += 1
-            report(f"  {person}: card {card_id}: {_difference(memory, state)}")
-            if dry_run:
-                continue
-            if memory is None:
-                memory = MemoryState.of(person, Card.objects.get(pk=card_id), version=0)
-            memory.deck_id = card_logs[-1].deck_id
-            _apply_state(memory, state)
-            memory.version += 1
-            memory.save()
-    report(
-        f"{person}: {len(by_card)} cards replayed from {sum(map(len, by_card.values()))} "
-        f"reviews, {changed} mismatch{'es' if changed != 1 else ''}"
-    )
-    return changed
-
-
-def _difference(memory: MemoryState | None, state: CardState) -> str:
-    if memory is None:
-        return "no stored state"
-    parts = []
-    for name in STATE_FIELDS:
-        replayed = int(state.state) if name == "state" else getattr(state, name)
-        if getattr(memory, name) != replayed:
-            parts.append(f"{name} stored {getattr(memory, name)!r}, replayed {replayed!r}")
-    return "; ".join(parts)

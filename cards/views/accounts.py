@@ -2,10 +2,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from cards.forms import SignUpForm
+from cards.models import StudySettings
 from cards.security import claim_signup, signup_wait
 
 
@@ -18,7 +20,7 @@ def signup(request):
     if not settings.SIGNUP_OPEN:
         status = 403 if request.method == "POST" else 200
         return render(request, "registration/signup.html", {"closed": True}, status=status)
-    form = UserCreationForm(request.POST or None)
+    form = SignUpForm(request.POST or None)
     if request.method == "POST":
         # The quota is checked first, so an address over it gets the 429 whatever it sent; a
         # valid form then takes one of its slots.
@@ -26,7 +28,10 @@ def signup(request):
         if wait:
             return _throttled(request, wait)
         if form.is_valid():
-            user = form.save()
+            with transaction.atomic():
+                user = form.save()
+                # The browser's zone, so the study day turns over at the learner's own hour.
+                StudySettings.objects.create(user=user, timezone=form.cleaned_data["timezone"])
             login(request, user, backend="cards.security.ModelBackend")
             messages.success(request, f"Welcome, {user.username}! Pick a deck to start studying.")
             return redirect("dashboard")

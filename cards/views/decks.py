@@ -1,11 +1,10 @@
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cards.models import Deck, MemoryState
-from cards.services.queue import LEARNING_STATES, deck_queue_counts
+from cards.models import Deck
+from cards.services import deck_counts
+from cards.services.queue import deck_queue_counts
 from cards.views.access import get_deck_for_user
 
 DECK_PAGE_CARDS = 100
@@ -13,27 +12,27 @@ DECK_PAGE_CARDS = 100
 
 @require_GET
 def dashboard(request):
-    in_learning = (
-        MemoryState.objects.filter(
-            user=request.user, deck=OuterRef("pk"), state__in=LEARNING_STATES
-        )
-        .order_by()
-        .values("deck")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """Each deck's study counts (cards due today within the limits, as its study page counts
+    them), and all decks' together as the study-all page counts them (services/deck_counts)."""
+    user = request.user
     decks = list(
-        Deck.objects.visible_to(request.user)
+        deck_counts.with_in_learning(Deck.objects.visible_to(user), user)
         .with_card_counts()
-        .annotate(in_learning=Coalesce(Subquery(in_learning), 0))
         .select_related("owner")
     )
-    counts = deck_queue_counts(request.user, decks)
+    counts = deck_queue_counts(user, decks)
     for deck in decks:
         deck.queue = counts[deck.pk]
-    own = [deck for deck in decks if deck.owner_id == request.user.pk]
-    public = [deck for deck in decks if deck.owner_id != request.user.pk]
-    return render(request, "cards/dashboard.html", {"own_decks": own, "public_decks": public})
+    own = [deck for deck in decks if deck.owner_id == user.pk]
+    public = [deck for deck in decks if deck.owner_id != user.pk]
+    context = {
+        "own_decks": own,
+        "public_decks": public,
+        # Nothing to count without a deck: a newcomer's first page stays three queries.
+        "all_decks": deck_counts.today(user) if decks else None,
+        "in_learning_total": sum(deck.in_learning for deck in decks),
+    }
+    return render(request, "cards/dashboard.html", context)
 
 
 @require_GET
@@ -50,6 +49,7 @@ def deck_detail(request, deck_id):
     # The counts are known already: spare the paginator its own COUNT query.
     paginator.count = needs_answer_count if show == "missing" else card_count
     page = paginator.get_page(request.GET.get("page"))
+    today = deck_counts.today(request.user, deck)
     return render(
         request,
         "cards/deck_detail.html",
@@ -61,5 +61,8 @@ def deck_detail(request, deck_id):
             "can_edit": deck.can_edit(request.user),
             "card_count": card_count,
             "needs_answer_count": needs_answer_count,
+            "counts": today.counts,
+            "new_limit": today.new_limit,
+            "in_learning": deck_counts.in_learning(request.user).filter(deck=deck).count(),
         },
     )

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cards.forms import StudySettingsForm
+from cards.forms import DEFAULT_TIME_ZONE, StudySettingsForm
 from cards.models import OptimizerRun
 from cards.services.optimize import (
     OptimizerBusy,
@@ -40,6 +40,7 @@ def _parameters_response(request, notice):
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     settings = get_study_settings(request.user)
+    stored_zone = settings.timezone  # the form writes the typed values onto the instance
     data = request.POST if request.method == "POST" else None
     form = StudySettingsForm(data, instance=settings)
     saved = False
@@ -48,8 +49,14 @@ def settings_page(request):
         if not request.htmx:
             messages.success(request, "Your settings are saved.")
             return redirect("settings")
-        saved = True
-    context = {"form": form, "saved": saved, **_parameters_context(request)}
+        saved, stored_zone = True, settings.timezone
+    context = {
+        "form": form,
+        "saved": saved,
+        # Still the default zone: sign-up had no JavaScript, or the browser named no zone.
+        "zone_is_default": stored_zone == DEFAULT_TIME_ZONE,
+        **_parameters_context(request),
+    }
     if request.htmx and request.method == "POST":
         return render(request, "cards/_settings_form.html", context)
     return render(request, "cards/settings.html", context)

@@ -16,7 +16,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from cards.models import Card, Deck, MemoryState
+from cards.models import Card, Deck, MemoryState, ReviewLog
+from cards.models.scheduling import FLAG_CHOICES
+from cards.scheduling import Grade, to_grade
+from cards.services import card_marks, rating_gate
 from cards.services.queue import NextCard, StudyQueue, kind_of
 from cards.services.reviews import (
     InvalidReview,
@@ -30,6 +33,10 @@ from cards.services.settings import get_study_settings
 from cards.views.access import get_deck_for_user
 
 STALE_NOTICE = "This card was already answered in another tab. Here is the next one."
+# Set in the session by a card action (views/study_actions.py): the page then offers Undo
+# even before the day's first review, without a query for it on every page.
+UNDO_KEY = "study_undo"
+FLAGS = FLAG_CHOICES[1:]
 # Longer than this is a break, not thinking time; it would only skew the statistics.
 MAX_DURATION_MS = 60 * 60 * 1000
 
@@ -70,6 +77,7 @@ class RatingButton:
     small: str  # the small text under it: the name, or the key to press
     interval: str  # when the card comes back after this answer
     aria_label: str
+    forgotten: bool = False  # scheduled as a lapse (Again), whatever the button says
 
 
 def rating_buttons(choices, scale: str) -> list[RatingButton]:
@@ -78,8 +86,12 @@ def rating_buttons(choices, scale: str) -> list[RatingButton]:
     for rating, label, interval in choices:
         value = str(rating)
         big, small = (label, value) if scale == "four" else (value, label or "\u00a0")
-        spoken = f"{value} {label}" if label else value
-        buttons.append(RatingButton(value, big, small, interval, f"{spoken}: next in {interval}"))
+        forgotten = to_grade(rating, scale) is Grade.AGAIN
+        # On the 1-5 scale "2" is a lapse like "1", which its words alone do not say.
+        note = " (counts as forgotten)" if forgotten and rating > 1 else ""
+        spoken = f"{value} {label}".strip() + note
+        aria = f"{spoken}: next in {interval}"
+        buttons.append(RatingButton(value, big, small, interval, aria, forgotten))
     return buttons
 
 
@@ -94,10 +106,25 @@ def _urls(deck) -> dict:
 
 
 _URL_NAMES = [("study_url", ""), ("review_url", "_review"), ("undo_url", "_undo")]
+_ACTIONS = ("edit", "info", "suspend", "bury", "flag")
 
 
-def _pinned_card(request, deck, card_id) -> NextCard | None:
-    """A given studyable card the user may see (reveal links and undo name one)."""
+def _action_urls(deck, card) -> dict:
+    """The card actions' URLs for the card shown (views/study_actions.py)."""
+    if deck is None:
+        return {name: reverse(f"study_all_{name}", args=[card.pk]) for name in _ACTIONS}
+    return {name: reverse(f"study_deck_{name}", args=[deck.pk, card.pk]) for name in _ACTIONS}
+
+
+def _leech_notice(memory) -> str:
+    suspended = " and suspended" if memory.suspended else ""
+    return f"This card is a leech ({memory.lapses} lapses): it was tagged leech{suspended}."
+
+
+def _pinned_card(request, deck, card_id, queue=None) -> NextCard | None:
+    """A given studyable card the user may see (reveal links and undo name one), if it may be
+    rated now: due today, or in the custom study session (services/rating_gate.py). `queue`,
+    when given, already knows the study day."""
     if not str(card_id or "").isdigit():
         return None
     cards = Card.objects.studyable().filter(deck__in=Deck.objects.visible_to(request.user))
@@ -107,6 +134,9 @@ def _pinned_card(request, deck, card_id) -> NextCard | None:
     if card is None:
         return None
     memory = MemoryState.objects.filter(user=request.user, card=card).first()
+    today = rating_gate.Today.of_queue(queue) if queue else rating_gate.Today(request.user)
+    if not rating_gate.may_rate(request.user, card, memory, today):
+        return None
     return NextCard(card, memory, kind_of(memory))
 
 
@@ -124,7 +154,7 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
         "counts": counts,
         "studied": studied,
         "progress_total": studied + counts.total,
-        "can_undo": studied > 0,
+        "can_undo": studied > 0 or request.session.get(UNDO_KEY, False),
         "scale": settings.rating_scale,
         "shown_ms": int(time.time() * 1000),
         **_urls(deck),
@@ -133,6 +163,11 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
         context["token"] = issue_review_token(user, current.card, current.memory)
         choices = preview_intervals(user, current.card, current.memory)
         context["buttons"] = rating_buttons(choices, settings.rating_scale)
+        context["actions"] = _action_urls(deck, current.card)
+        context["can_edit"] = current.card.deck.can_edit(user)
+        context["flags"] = FLAGS
+        context["flag"] = current.memory.flag if current.memory else 0
+        context["flag_name"] = card_marks.FLAG_NAMES[context["flag"]]
         context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
     else:
         context.update(_finished_context(request, queue, settings))
@@ -163,7 +198,7 @@ def _finished_context(request, queue, settings) -> dict:
 def study(request, deck_id=None):
     deck = _deck(request, deck_id)
     queue = StudyQueue(request.user, deck)
-    current = _pinned_card(request, deck, request.GET.get("card")) or queue.next_card()
+    current = _pinned_card(request, deck, request.GET.get("card"), queue) or queue.next_card()
     return _render(request, queue, current, revealed=request.GET.get("reveal") == "1")
 
 
@@ -177,9 +212,19 @@ def review(request, deck_id=None):
     data = form.cleaned_data
     notice = ""
     try:
-        record_review(request.user, data["token"], data["rating"], data["duration_ms"])
+        result = record_review(
+            request.user, data["token"], data["rating"], data["duration_ms"],
+            gate=rating_gate.gate(request.user),
+        )  # fmt: skip
+        if result.leeched:
+            notice = _leech_notice(result.memory)
     except StaleReview:
         notice = STALE_NOTICE
+    except rating_gate.NotDue as error:
+        if not request.htmx:  # without JavaScript: the message, on the study page
+            messages.error(request, str(error))
+            return redirect(_urls(deck)["study_url"])
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     except InvalidReview as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     if not request.htmx:
@@ -191,18 +236,55 @@ def review(request, deck_id=None):
     return trigger_client_event(response, "cardReviewed")
 
 
+@dataclass(frozen=True)
+class _Undone:
+    card_id: int | None
+    notice: str = ""  # why nothing (or not all) was undone
+    what: str = ""  # what was undone, for the announcement
+    reveal: bool = False
+
+
+def _undo_newest(user, deck) -> _Undone:
+    """Undo the newest of the last review and the last card action (Anki undoes both)."""
+    action = card_marks.last_action(user, deck)
+    if action is not None:
+        logs = ReviewLog.objects.filter(user=user)
+        logs = logs.filter(deck=deck) if deck is not None else logs
+        last_review = logs.order_by("-reviewed_at", "-pk").values_list("reviewed_at")[:1]
+        if not last_review or last_review[0][0] <= action.created_at:
+            try:
+                card_marks.undo_action(action)
+            except card_marks.UndoError as error:
+                return _Undone(action.card_id, notice=str(error))
+            what = f"{action.get_kind_display()} undone"
+            return _Undone(action.card_id, what=what, reveal=action.kind == action.EDIT)
+    log = undo_last_review(user, deck)
+    if log is None:
+        return _Undone(None, notice="There is nothing to undo.")
+    return _Undone(log.card_id, what="Rating undone")
+
+
 @require_POST
 def undo(request, deck_id=None):
     deck = _deck(request, deck_id)
-    log = undo_last_review(request.user, deck)
-    notice = "" if log is not None else "There is no rating to undo."
+    undone = _undo_newest(request.user, deck)
+    if undone.card_id is None:
+        request.session.pop(UNDO_KEY, None)
     study_url = _urls(deck)["study_url"]
     if not request.htmx:
-        if notice:
-            messages.info(request, notice)
-        return redirect(f"{study_url}?card={log.card_id}" if log else study_url)
+        if undone.notice:
+            messages.info(request, undone.notice)
+        if undone.card_id is None:
+            return redirect(study_url)
+        reveal = "&reveal=1" if undone.reveal else ""
+        return redirect(f"{study_url}?card={undone.card_id}{reveal}")
     queue = StudyQueue(request.user, deck)
-    current = _pinned_card(request, deck, log.card_id) if log is not None else None
+    current = _pinned_card(request, deck, undone.card_id) if undone.card_id else None
     current = current or queue.next_card()
-    announcement = f"Rating undone. Back to: {current.card.question[:150]}" if current else ""
-    return _render(request, queue, current, notice=notice, announcement=announcement)
+    announcement = undone.notice
+    if current and undone.what:
+        announcement = f"{undone.what}. Back to: {current.card.question[:150]}"
+    return _render(
+        request, queue, current, revealed=undone.reveal, notice=undone.notice,
+        announcement=announcement,
+    )  # fmt: skip

@@ -4,6 +4,10 @@
  * scale) press the matching rating button, Z presses Undo. The time from showing the question
  * to the rating goes into the form's duration_ms field. Without this file the same controls
  * work as plain links and forms.
+ *
+ * Card actions (issue 15), Anki's keys: E edit, I card info (in a dialog), @ suspend, - bury,
+ * Ctrl+1…7 flags (Alt+1…7 too: browsers keep Ctrl+digit for switching tabs), ? the key list.
+ * Z undoes the newest rating or action. Escape closes a dialog (native <dialog>).
  */
 (function () {
   "use strict";
@@ -30,6 +34,9 @@
     answer.hidden = false;
     const form = card.querySelector(".study-reveal");
     if (form) form.hidden = true;
+    // A flag set now brings the card back revealed, as it is on screen.
+    const keep = card.querySelector(".study-flags input[name=reveal]");
+    if (keep) keep.value = "1";
     const text = document.getElementById("study-answer-text");
     if (text) text.focus({ preventScroll: true });
     answer.scrollIntoView({ block: "nearest" });
@@ -61,11 +68,53 @@
     true,
   );
 
+  // Anki's reviewer keys for the card actions: the toolbar's buttons and links they press.
+  const actions = {
+    e: "#study-edit",
+    E: "#study-edit",
+    i: "#study-info",
+    I: "#study-info",
+    "@": "#study-suspend",
+    "-": "#study-bury",
+  };
+
+  function openDialog(id) {
+    const dialog = document.getElementById(id);
+    if (!dialog || dialog.open) return false;
+    dialog.showModal();
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#study-help-open")) openDialog("study-help");
+  });
+
+  function showHelpButton() {
+    const button = document.getElementById("study-help-open");
+    if (button) button.hidden = false;
+  }
+  showHelpButton();
+
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented || event.metaKey) return;
     if (!document.getElementById("study-card")) return;
+    if (document.querySelector("dialog[open]")) return; // Escape is the dialog's own
     const target = event.target;
+    if (event.key === "Escape") {
+      // Leave the in-place editor (back to the card), or close the open flag menu.
+      const flags = document.querySelector("#study-card .study-flags[open]");
+      if (flags) flags.open = false;
+      if (flags || press("#study-edit-cancel")) event.preventDefault();
+      return;
+    }
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    const flag = /^Digit([1-7])$/.exec(event.code || "");
+    if ((event.ctrlKey || event.altKey) && flag) {
+      const button = '#study-card .flag-button[data-flag="' + flag[1] + '"]';
+      if (!event.repeat && press(button)) event.preventDefault();
+      return;
+    }
+    if (event.ctrlKey || event.altKey) return;
     const onControl = target.closest && target.closest("button, a, summary");
 
     if (event.key === " " || event.key === "Enter") {
@@ -75,6 +124,10 @@
       if (!event.repeat && rate(event.key)) event.preventDefault();
     } else if (event.key === "z" || event.key === "Z") {
       if (!event.repeat && press("#study-undo")) event.preventDefault();
+    } else if (actions[event.key]) {
+      if (!event.repeat && press(actions[event.key])) event.preventDefault();
+    } else if (event.key === "?") {
+      if (openDialog("study-help")) event.preventDefault();
     }
   });
 
@@ -91,9 +144,17 @@
 
   // A new card (or the finished view) swapped in: restart the clock and put focus on it.
   document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id === "study-info-body") {
+      openDialog("study-info-dialog");
+      const heading = document.getElementById("study-info-heading");
+      if (heading) heading.focus({ preventScroll: true });
+      return;
+    }
     if (event.target.id !== "study-card") return;
     shownAt = performance.now();
+    showHelpButton();
     const focus =
+      document.querySelector("#study-card .study-edit textarea") ||
       document.getElementById("study-reveal") ||
       document.getElementById("study-answer-text") ||
       document.getElementById("study-done-heading");

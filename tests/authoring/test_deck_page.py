@@ -6,6 +6,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from cards.models import Card, Deck, MemoryState, ReviewLog
+from cards.services.settings import get_study_settings
 
 from .conftest import add_cards, review
 
@@ -43,10 +44,12 @@ def test_deck_page_query_count_is_the_same_for_10_and_2000_cards(
     add_cards(small, 10)
     big = Deck.objects.create(owner=owner, name="big")
     add_cards(big, 2000)
-    # Expect 6: session, user, deck, its card count, its count needing an answer, one page
-    # of cards.
+    get_study_settings(owner)  # created on first use; every later request reads it once
+    # Expect 8: session, user (with study settings), deck, its card count, its count needing
+    # an answer, the study queue's snapshot (its due and new counts, issue 15), its cards in
+    # learning, one page of cards.
     for deck in (small, big):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(8):
             owner_client.get(deck.get_absolute_url())
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog
 from cards.services.curation import merge_cards
-from cards.services.reviews import issue_review_token, rebuild_states, record_review
+from cards.services.rebuild import rebuild_states
+from cards.services.reviews import issue_review_token, record_review
 from cards.services.transfer import (
     TransferError,
     export_user_data,

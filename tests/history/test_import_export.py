@@ -5,7 +5,8 @@ from django.core.management import CommandError
 
 from cards.models import Card, Deck, MemoryState, ReviewLog
 from cards.scheduling import Grade, Policy, replay
-from cards.services.reviews import issue_review_token, rebuild_states, record_review
+from cards.services.rebuild import rebuild_states
+from cards.services.reviews import issue_review_token, record_review
 from tests.conftest import make_user
 
 from .conftest import run

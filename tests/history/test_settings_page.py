@@ -19,6 +19,8 @@ VALID = {
     "learn_ahead_minutes": "15",
     "maximum_interval": "3650",
     "rating_scale": "four",
+    "leech_threshold": "3",
+    "leech_action": "suspend",
 }
 
 

@@ -119,16 +119,18 @@ def collection(request, owner, owner_client):
 
 def test_dashboard(owner_client, collection, django_assert_num_queries):
     # session, user (with study settings), decks visible with card counts (+owner), today's log
-    # counts, memory-state counts grouped by deck, new-card counts grouped by deck.
-    with django_assert_num_queries(6):
+    # counts, memory-state counts grouped by deck, new-card counts grouped by deck, all decks'
+    # counts as the study-all page counts them (its snapshot: issue 15).
+    with django_assert_num_queries(7):
         response = owner_client.get("/")
     assert response.status_code == 200
 
 
 def test_deck_page(owner_client, collection, django_assert_num_queries):
     deck = collection["decks"][0]
-    # session, user, the deck (visible to the user), its cards, card count, needing-answer count.
-    with django_assert_num_queries(6):
+    # session, user, the deck (visible to the user), its cards, card count, needing-answer count,
+    # the deck's study queue snapshot (due and new counts) and its cards in learning (issue 15).
+    with django_assert_num_queries(8):
         response = owner_client.get(f"/decks/{deck.pk}/")
     assert response.status_code == 200
 
@@ -165,11 +167,12 @@ def test_review_post(owner_client, collection, htmx, django_assert_num_queries):
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_undo(owner_client, collection, htmx, django_assert_num_queries):
     headers = HTMX if htmx else {}
-    # session, user, SAVEPOINT, latest log, its memory state FOR UPDATE, log DELETE, memory
-    # UPDATE (restored from the log's snapshot), RELEASE = 8, then the plain POST redirects.
+    # session, user, the newest card action (none: Z undoes the newest of it and the last
+    # review), SAVEPOINT, latest log, its memory state FOR UPDATE, log DELETE, memory UPDATE
+    # (restored from the log's snapshot), RELEASE = 9, then the plain POST redirects.
     # htmx shows the undone card again: the queue's snapshot, the card (visible, studyable),
-    # its memory state = 11.
-    expected = 11 if htmx else 8
+    # its memory state = 12.
+    expected = 12 if htmx else 9
     with django_assert_num_queries(expected):
         response = owner_client.post("/study/undo/", **headers)
     assert response.status_code == (200 if htmx else 302)

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cards.models import Card, Deck, MemoryState
-from cards.scheduling import FuzzDraw, Scheduler
-from cards.services.reviews import card_state, issue_review_token, rebuild_states, record_review
+from cards.scheduling import Scheduler
+from cards.services.rebuild import rebuild_states
+from cards.services.reviews import card_state, issue_review_token, record_review
 from cards.services.settings import get_study_settings
 from tests.conftest import make_user
 
@@ -30,7 +31,7 @@ from .anki.oracle import (
     run_anki,
 )
 from .anki.oracle import card_state as anki_state
-from .anki.rng import anki_draw
+from .anki.rng import draw_as_anki
 
 pytest.importorskip("anki", reason="the oracle needs the `anki` package (the dev extra)")
 if not os.path.exists(LIBFAKETIME):
@@ -71,12 +72,7 @@ def _reps(seed: str) -> int:
 
 def test_the_review_service_stores_what_anki_stores(oracle, db, monkeypatch):
     jobs, steps = oracle
-    draws = {}  # our card id -> Anki's card id: the seed "{card}:{reps}" names Anki's draw
-    monkeypatch.setattr(
-        FuzzDraw,
-        "from_seed",
-        classmethod(lambda cls, seed: anki_draw(draws[int(seed.split(":")[0])], _reps(seed))),
-    )
+    draws = draw_as_anki(monkeypatch)  # to fill: our card id -> Anki's card id
     checked = 0
     for tz in DB_ZONES:
         cards = {}

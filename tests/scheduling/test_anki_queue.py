@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cards.models import Card, Deck, MemoryState
-from cards.scheduling import FuzzDraw, Scheduler
+from cards.scheduling import Scheduler
 from cards.services.queue import StudyQueue, deck_queue_counts
 from cards.services.reviews import card_state, issue_review_token, record_review
 from cards.services.settings import get_study_settings
@@ -27,7 +27,7 @@ from tests.conftest import make_user
 
 from .anki.oracle import GROUPS, LIBFAKETIME, comparable, created_at, policy_of, run_module
 from .anki.oracle import card_state as anki_state
-from .anki.rng import anki_draw
+from .anki.rng import draw_as_anki
 
 pytest.importorskip("anki", reason="the oracle needs the `anki` package (the dev extra)")
 if not os.path.exists(LIBFAKETIME):
@@ -118,14 +118,7 @@ def our_counts(user, deck, moment) -> dict[str, tuple[int, int, int]]:
 
 def test_queue_counts_equal_ankis_at_every_probe(anki_events, db, monkeypatch):
     work, events = anki_events
-    draws = {}  # our card id -> Anki's card id: Anki's fuzz draw is seeded by its card id
-    monkeypatch.setattr(
-        FuzzDraw,
-        "from_seed",
-        classmethod(
-            lambda cls, seed: anki_draw(draws[int(seed.split(":")[0])], int(seed.split(":")[1]))
-        ),
-    )
+    draws = draw_as_anki(monkeypatch)  # to fill: our card id -> Anki's card id
     tally = Counter()
     mismatches = []
     for tz in ZONES:

@@ -82,6 +82,12 @@ MATRIX = [
     (StudySettings, "fsrs_parameters", weights(0, 1e9), "too high"),
     (StudySettings, "fsrs_parameters", weights(20, 0.0), "decay zero"),
     (StudySettings, "fsrs_parameters", weights(5, "a"), "wrong type"),
+    (StudySettings, "leech_threshold", -1, "too low"),
+    (StudySettings, "leech_threshold", 1000, "too high"),
+    (StudySettings, "leech_action", "delete", "not a choice"),
+    (StudySettings, "boost_day", "soon", "wrong type"),
+    (StudySettings, "boost_new", -1, "too low"),
+    (StudySettings, "boost_reviews", INT_MAX + 1, "too high"),
     # ReviewLog
     (ReviewLog, "rating", 0, "too low"),
     (ReviewLog, "rating", 6, "too high"),
@@ -128,6 +134,10 @@ MATRIX = [
     (MemoryState, "reps", -1, "too low"),
     (MemoryState, "lapses", INT_MAX + 1, "too high"),
     (MemoryState, "version", -1, "too low"),
+    (MemoryState, "suspended", "maybe", "wrong type"),
+    (MemoryState, "buried_until", at(2300), "too late"),
+    (MemoryState, "flag", 8, "not a choice"),
+    (MemoryState, "leech", "maybe", "wrong type"),
     # Card and Deck text
     (Card, "question", "Q\x00", "NUL"),
     (Card, "question", "q" * (CARD_LIMIT + 1), "too long"),
@@ -343,7 +353,7 @@ def test_restore_site_names_the_row_and_field(site_backup, label, name, value):
 FORM_OK = {"desired_retention": "0.9", "new_cards_per_day": "20", "reviews_per_day": "200",
            "learning_steps": "1m 10m", "relearning_steps": "10m", "timezone": "UTC",
            "day_start_hour": "4", "learn_ahead_minutes": "20", "maximum_interval": "36500",
-           "rating_scale": "five"}  # fmt: skip
+           "rating_scale": "five", "leech_threshold": "8", "leech_action": "tag"}  # fmt: skip
 FORM_BAD = [
     ("desired_retention", "0.5"), ("desired_retention", "5"), ("desired_retention", "nan"),
     ("desired_retention", "inf"), ("new_cards_per_day", "-1"), ("new_cards_per_day", "10000"),
@@ -352,6 +362,7 @@ FORM_BAD = [
     ("relearning_steps", "0s"), ("timezone", "Mars/Olympus_Mons"),
     ("timezone", "../../../etc/passwd"), ("day_start_hour", "24"), ("day_start_hour", "-1"),
     ("maximum_interval", "0"), ("maximum_interval", "36501"), ("rating_scale", "seven"),
+    ("leech_threshold", "-1"), ("leech_threshold", "1000"), ("leech_action", "delete"),
 ]  # fmt: skip
 
 
@@ -366,7 +377,8 @@ def test_the_settings_form_names_the_field(client, base, name, value):
     assert diff_fingerprints(before, db_fingerprint()) == []
 
 
-ADMIN_OK = {**FORM_OK, "learning_steps": "[60, 600]", "relearning_steps": "[600]"}
+ADMIN_OK = {**FORM_OK, "learning_steps": "[60, 600]", "relearning_steps": "[600]",
+            "boost_new": "0", "boost_reviews": "0"}  # fmt: skip
 ADMIN_BAD = [
     ("desired_retention", "5.0"), ("new_cards_per_day", "-1"), ("learning_steps", '"abc"'),
     ("learning_steps", "[-60]"), ("relearning_steps", "[1.5]"),

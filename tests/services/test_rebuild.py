@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cards.models import MemoryState, ReviewLog
-from cards.services.reviews import rebuild_states, undo_last_review
+from cards.services.rebuild import rebuild_states
+from cards.services.reviews import undo_last_review
 from cards.services.settings import get_study_settings
 
 from .conftest import answer, local, make_cards

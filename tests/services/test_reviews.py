@@ -220,9 +220,9 @@ def test_preview_intervals_match_what_the_answer_does(learner, card):
     preview = preview_intervals(learner, card, memory, now=later)
     assert [(rating, label) for rating, label, _ in preview] == [
         (1, "Not at all"),
-        (2, ""),
-        (3, ""),
-        (4, ""),
+        (2, "Not really"),
+        (3, "With effort"),
+        (4, "Well"),
         (5, "Perfectly"),
     ]
     assert preview[0][2] == "10m"  # a lapse goes to the 10-minute relearning step

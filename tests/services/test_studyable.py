@@ -11,12 +11,8 @@ from cards.importers.revlog import import_revlog
 from cards.models import Card, Deck, MemoryState, sync_studyable
 from cards.services.curation import answer_card, merge_cards, set_suspended
 from cards.services.queue import queue_counts
-from cards.services.reviews import (
-    issue_review_token,
-    rebuild_states,
-    record_review,
-    undo_last_review,
-)
+from cards.services.rebuild import rebuild_states
+from cards.services.reviews import issue_review_token, record_review, undo_last_review
 from cards.services.transfer import export_user_data, import_user_data
 from tests.conftest import make_user
 

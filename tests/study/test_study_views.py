@@ -69,7 +69,7 @@ def test_it_never_shows_a_blank_card_and_ends_on_the_finished_view(owner_client,
     assert seen == ["What is **FSRS**?", "What is htmx?"]
     html = response.content.decode()
     assert "All done for now" in html
-    assert "You studied <strong>2</strong> cards today." in html
+    assert "You did <strong>2</strong> reviews today." in html
     assert "The next card is due in" in html
     assert "Blank one?" not in html
 
@@ -241,8 +241,9 @@ def test_rating_buttons_put_the_number_or_the_name_first():
 
     five = rating_buttons([(1, "Forgot", "1m"), (2, "", "6m")], "five")
     assert five == [
-        RatingButton("1", "1", "Forgot", "1m", "1 Forgot: next in 1m"),
-        RatingButton("2", "2", "\u00a0", "6m", "2: next in 6m"),  # a blank line keeps the height
+        RatingButton("1", "1", "Forgot", "1m", "1 Forgot: next in 1m", forgotten=True),
+        # A blank line keeps the height; "2" is a lapse on this scale, and says so.
+        RatingButton("2", "2", "\u00a0", "6m", "2 (counts as forgotten): next in 6m", True),
     ]
     four = rating_buttons([(3, "Good", "10m")], "four")
     assert four == [RatingButton("3", "Good", "3", "10m", "3 Good: next in 10m")]
@@ -280,7 +281,7 @@ def test_undo_with_nothing_to_undo_says_so(owner_client, deck):
     response = owner_client.post(f"{study_url(deck)}undo/", **HTMX)
 
     assert response.status_code == 200
-    assert "There is no rating to undo." in response.content.decode()
+    assert "There is nothing to undo." in response.content.decode()
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -332,13 +333,14 @@ def test_the_review_post_makes_the_same_queries_with_few_or_many_cards(
     second = owner_client.get(study_url(deck))
     data = {"token": token_in(second), "rating": 4, "duration_ms": 900}
 
-    # Expect 12 queries:
+    # Expect 13 queries:
     #  session, user (with study settings), deck (access),
-    #  record_review: the memory state with its card (none: the card is new), the card, [savepoint],
+    #  record_review: the memory state with its card (none: the card is new), the card,
+    #    the rating gate: today's logs (a new card is rated while new cards are left), [savepoint],
     #    memory state insert, review log insert, [release],
     #  the queue: its snapshot (today's logs, due and new counts, first cards due: the one in
     #    learning is not due yet), the first new card, that card with its deck
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = owner_client.post(f"{study_url(deck)}review/", data, **HTMX)
     assert response.status_code == 200
     assert ReviewLog.objects.count() == 2

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from cards.services.reviews import rebuild_states
+from cards.services.rebuild import rebuild_states
 
 
 class Command(BaseCommand):

@@ -59,3 +59,16 @@ def anki_draw(card_id: int, reps_before: int) -> FuzzDraw:
     """The draw Anki uses when a card with `reps_before` reviews is answered."""
     block = chacha_block(seed_from_u64((card_id + reps_before) & 0xFFFFFFFFFFFFFFFF))
     return FuzzDraw(block[0], block[1])
+
+
+def draw_as_anki(monkeypatch) -> dict[int, int]:
+    """Make our fuzz draws Anki's: returns the map to fill, our card id -> Anki's card id (a
+    review's seed "{card}:{reps}" then names the draw Anki makes for that card and review)."""
+    draws: dict[int, int] = {}
+
+    def from_seed(cls, seed: str) -> FuzzDraw:
+        card, reps = seed.split(":")
+        return anki_draw(draws[int(card)], int(reps))
+
+    monkeypatch.setattr(FuzzDraw, "from_seed", classmethod(from_seed))
+    return draws
