@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class CardsConfig(AppConfig):
@@ -11,3 +12,9 @@ class CardsConfig(AppConfig):
 
         # SQLite has no time zones: statistics group by study day through a Python function.
         connection_created.connect(register_sqlite_functions, dispatch_uid="studyapp_sqlite_fns")
+        # Card search folds case and accents; on SQLite that is a Python function (search/fold).
+        from cards.search.fold import register_sqlite_fold
+        from cards.search.schema import mend_sqlite_search
+
+        connection_created.connect(register_sqlite_fold, dispatch_uid="studyapp_sqlite_fold")
+        post_migrate.connect(mend_sqlite_search, sender=self, dispatch_uid="studyapp_search_mend")

@@ -14,6 +14,8 @@ from cards.views import (
     transfer,
 )
 from cards.views import settings as settings_views
+from cards.views import tags as tags_views
+from cards.views.browser import card_browser, card_browser_action, card_browser_undo
 from cards.views.stats import stats
 
 urlpatterns = [
@@ -28,6 +30,12 @@ urlpatterns = [
     path("decks/<int:deck_id>/copy/", authoring.deck_copy, name="deck_copy"),
     path("decks/<int:deck_id>/export.csv", transfer.deck_export_csv, name="deck_export_csv"),
     path("decks/<int:deck_id>/cards/new/", cards_edit.card_create, name="card_create"),
+    path("cards/", card_browser, name="card_browser"),
+    path("cards/actions/", card_browser_action, name="card_browser_action"),
+    path("cards/actions/undo/", card_browser_undo, name="card_browser_undo"),
+    path("cards/tags/", tags_views.tag_list, name="tag_list"),
+    path("cards/tags/rename/", tags_views.tag_rename, name="tag_rename"),
+    path("cards/tags/delete/", tags_views.tag_delete, name="tag_delete"),
     path("cards/<int:card_id>/", cards_edit.card_item, name="card_item"),
     path("cards/<int:card_id>/edit/", cards_edit.card_edit, name="card_edit"),
     path("cards/<int:card_id>/answer/", cards_edit.card_answer, name="card_answer"),
