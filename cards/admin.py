@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from cards.markdown import render_markdown
-from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
+from cards.models import Card, Deck, MediaFile, MemoryState, ReviewLog, StudySettings
 from cards.services import curation
 from cards.services.deletion import delete_deck
 
@@ -50,6 +50,21 @@ class DeckAdmin(admin.ModelAdmin):
             return "0"
         url = reverse("admin:cards_card_fill_answers") + "?" + urlencode({"deck": deck.pk})
         return format_html('{} · <a href="{}">Fill in</a>', deck.needs_answer_count, url)
+
+
+@admin.register(MediaFile)
+class MediaFileAdmin(admin.ModelAdmin):
+    """Card images: looked at and removed here (deleting the last row of a stored file deletes
+    the file, cards/services/media.py); uploads go through the card forms' upload."""
+
+    list_display = ["__str__", "deck", "uploaded_by", "content_type", "width", "height", "size",
+                    "created_at"]  # fmt: skip
+    list_select_related = ["deck", "uploaded_by"]
+    search_fields = ["original_name", "sha256", "deck__name", "uploaded_by__username"]
+    readonly_fields = [f.name for f in MediaFile._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class AnswerFilter(admin.SimpleListFilter):
@@ -111,6 +126,25 @@ class CardAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["rendered_answer"]
     actions = ["move_to_deck", "suspend", "unsuspend", "merge_selected"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The image upload under the form (templates/admin/cards/card/change_form.html), for
+        # a deck the staff member may edit (the upload view checks the same rule).
+        card = self.get_object(request, object_id)
+        if card is not None and card.deck.can_edit(request.user):
+            extra_context = {**(extra_context or {}), "media_deck_id": card.deck_id}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A cloze card's text is its note's Text (the note editor changes it); a card with
+        # siblings moves with its note, not alone.
+        fields = list(super().get_readonly_fields(request, obj))
+        note = obj.note if obj is not None and obj.note_id else None
+        if note is not None and note.kind == "cloze":
+            fields += ["question", "answer"]
+        if note is not None and note.kind != "basic":
+            fields += ["deck"]
+        return fields
 
     @admin.display(description="Question")
     def short_question(self, card):

@@ -12,6 +12,9 @@ class CardsConfig(AppConfig):
 
         # SQLite has no time zones: statistics group by study day through a Python function.
         connection_created.connect(register_sqlite_functions, dispatch_uid="studyapp_sqlite_fns")
+        # Deleting an image's last row deletes its stored file (cards/services/media.py).
+        import cards.services.media  # noqa: F401
+
         # Card search folds case and accents; on SQLite that is a Python function (search/fold).
         from cards.search.fold import register_sqlite_fold
         from cards.search.schema import mend_sqlite_search

@@ -176,6 +176,23 @@ class StudySettingsForm(forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose what to do with a leech: tag it, or suspend it."},
     )
+    # Anki's sibling burying (services/siblings.py): cards of one note on different days.
+    bury_new_siblings = forms.BooleanField(
+        required=False,
+        label="Bury new siblings",
+        help_text="After you answer a card, its note's other new cards wait until tomorrow.",
+    )
+    bury_review_siblings = forms.BooleanField(
+        required=False,
+        label="Bury review siblings",
+        help_text="After you answer a card, its note's other review cards wait until tomorrow.",
+    )
+    bury_interday_siblings = forms.BooleanField(
+        required=False,
+        label="Bury interday learning siblings",
+        help_text="After you answer a card, its note's other cards in day learning (steps of "
+        "a day or more) wait until tomorrow.",
+    )
 
     class Meta:
         model = StudySettings
@@ -192,6 +209,9 @@ class StudySettingsForm(forms.ModelForm):
             "rating_scale",
             "leech_threshold",
             "leech_action",
+            "bury_new_siblings",
+            "bury_review_siblings",
+            "bury_interday_siblings",
         ]
 
     def clean_learning_steps(self):

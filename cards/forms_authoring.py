@@ -52,11 +52,28 @@ class CardForm(forms.ModelForm):
             "tags": "Optional, separated by spaces.",
         }
 
+    def clean(self):
+        refuse_cloze_text_edit(self.instance)
+        return super().clean()
+
+
+def refuse_cloze_text_edit(card):
+    """A cloze card's question and answer are generated from its note's Text field."""
+    if card.pk and card.note_id and card.note.kind == "cloze":
+        raise forms.ValidationError(
+            "This is a cloze card: its question and answer come from its note's Text field, "
+            "so edit the note instead."
+        )
+
 
 class AnswerForm(forms.ModelForm):
     class Meta:
         model = Card
         fields = ["answer"]
+
+    def clean(self):
+        refuse_cloze_text_edit(self.instance)
+        return super().clean()
 
 
 class DeckImportForm(forms.Form):
@@ -84,7 +101,7 @@ class DeckImportForm(forms.Form):
 
 
 class DataImportForm(forms.Form):
-    file = forms.FileField(label="Data file (.json)")
+    file = forms.FileField(label="Data file (.json, or .zip with images)")
 
     def clean_file(self):
         return check_upload_size(self.cleaned_data["file"])

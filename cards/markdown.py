@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from pygments import format as format_tokens
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -20,6 +21,7 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "code", "pre", "span", "blockquote", "ul", "ol", "li", "a",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
+    "img",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -28,7 +30,19 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "th": {"class"},
     "td": {"class"},
+    "img": {"src", "alt", "loading", "decoding"},
 }
+# Images only from this app's serving view (cards/views/media.py), which checks the deck's
+# access: never another site's (a tracking pixel, and the CSP's img-src is 'self' anyway), never
+# data: or javascript: URLs. A deck copy or import rewrites the deck id (services/media.py).
+MEDIA_URL_RE = re.compile(r"/decks/(\d{1,18})/media/([0-9a-f]{64})\.(jpg|png|gif|webp)")
+_FULL_MEDIA_URL = re.compile(rf"\A{MEDIA_URL_RE.pattern}\Z")
+
+
+def is_media_url(src: str) -> bool:
+    return bool(_FULL_MEDIA_URL.match(src))
+
+
 # Every pattern below runs on user text, so each must match in linear time (see
 # docs/security.md): no two quantifiers may compete for the same characters, and a leading
 # run may not cross lines, or each line start would rescan everything after it.
@@ -71,6 +85,28 @@ _MD = MarkdownIt(
 ).enable(["table", "strikethrough"])
 
 
+def _render_image(self, tokens, idx, options, env) -> str:
+    """`![alt](src)`: an <img> lazily loaded when src is one of this app's images, else just
+    the alt text (escaped like any text)."""
+    token = tokens[idx]
+    alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
+    src = token.attrGet("src") or ""
+    if not is_media_url(src):
+        return alt
+    return f'<img src="{escapeHtml(src)}" alt="{alt}" loading="lazy" decoding="async">'
+
+
+_MD.add_render_rule("image", _render_image)
+
+
+def _img_attribute(tag: str, attr: str, value: str):
+    """nh3's last word on <img>: a src that is not a media URL is dropped (defence in depth;
+    _render_image never writes one)."""
+    if tag == "img" and attr == "src" and not is_media_url(value):
+        return None
+    return value
+
+
 def _move_spaces_out(match: re.Match) -> str:
     """`** word **` → ` **word** `; an all-blank span keeps its last blank inside (`**  **`)."""
     inner = match[1]
@@ -104,4 +140,6 @@ def render_markdown(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_img_attribute,
+        set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
     )

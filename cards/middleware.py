@@ -82,6 +82,10 @@ class PrivateCacheMiddleware:
         cookie = settings.SESSION_COOKIE_NAME
         if request.path.startswith(settings.STATIC_URL):
             return response
+        # A public deck's image (cards/views/media.py) is the same for everyone: it keeps its
+        # public, immutable caching even when a logged-in browser fetches it.
+        if getattr(response, "shared_cacheable", False):
+            return response
         if cookie in request.COOKIES or cookie in response.cookies:
             patch_cache_control(response, private=True, no_store=True)
         return response

@@ -262,6 +262,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # Any request body larger than this is refused with 413 before it is read (cards.middleware).
 REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(IMPORT_MAX_BYTES + 1024 * 1024)))
 
+# --- Images on cards (cards/services/media.py, docs/configuration.md) -------------------------
+# Stored through Django's storage API: the filesystem under MEDIA_ROOT unless MEDIA_STORAGE names
+# another backend (e.g. storages.backends.s3.S3Storage, options as JSON in MEDIA_STORAGE_OPTIONS).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+if os.environ.get("MEDIA_STORAGE"):
+    import json as _json
+
+    STORAGES["default"] = {
+        "BACKEND": os.environ["MEDIA_STORAGE"],
+        "OPTIONS": _json.loads(os.environ.get("MEDIA_STORAGE_OPTIONS", "{}")),
+    }
+MEDIA_MAX_BYTES = int(os.environ.get("MEDIA_MAX_BYTES", str(5 * 1024 * 1024)))
+MEDIA_MAX_SIDE = int(os.environ.get("MEDIA_MAX_SIDE", "8000"))  # pixels, either side
+MEDIA_MAX_PIXELS = int(os.environ.get("MEDIA_MAX_PIXELS", str(40_000_000)))  # all frames together
+MEDIA_MAX_FRAMES = int(os.environ.get("MEDIA_MAX_FRAMES", "300"))  # of an animated GIF or WebP
+MEDIA_QUOTA_BYTES = int(os.environ.get("MEDIA_QUOTA_BYTES", str(100 * 1024 * 1024)))  # per user
+# "" streams through Django; "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd)
+# hand the file to the web server once the view has checked access (docs/deployment.md).
+MEDIA_SERVE_WITH = os.environ.get("MEDIA_SERVE_WITH", "")
+MEDIA_ACCEL_PREFIX = os.environ.get("MEDIA_ACCEL_PREFIX", "/protected-media/")
+# Public decks' images: shared caches may keep them this long (seconds).
+MEDIA_PUBLIC_MAX_AGE = int(os.environ.get("MEDIA_PUBLIC_MAX_AGE", str(365 * 24 * 3600)))
+
 # --- Limits: bound the work one user can ask of the server (docs/configuration.md) -----------
 IMPORT_MAX_CARDS = int(os.environ.get("IMPORT_MAX_CARDS", "20000"))  # cards in one import file
 DECK_MAX_CARDS = int(os.environ.get("DECK_MAX_CARDS", "50000"))

@@ -15,6 +15,8 @@ def pytest_configure(config):
     # Tests speak plain HTTP to the test client and serve static files from the source folders.
     settings.SECURE_SSL_REDIRECT = False
     settings.STATIC_ROOT = tempfile.mkdtemp(prefix="studyapp-static-")
+    # Uploaded images never land in the checkout (tests/media/ gives each test its own folder).
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="studyapp-media-")
     settings.WHITENOISE_USE_FINDERS = True
     settings.STORAGES = {
         **settings.STORAGES,

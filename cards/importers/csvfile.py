@@ -1,12 +1,14 @@
-"""CSV decks: a header with question and answer, optionally id and tags (any order, any case)."""
+"""CSV decks: a header with question and answer, optionally id and tags (any order, any case),
+and the note columns of cards/importers/csvnotes.py."""
 
 import csv
 import io
 
+from cards.importers.csvnotes import NOTE_COLUMNS, note_groups, read_note_columns
 from cards.importers.errors import ImportFileError, ParsedCard, ParsedDeck
 
 REQUIRED = ("question", "answer")
-OPTIONAL = ("id", "tags")
+OPTIONAL = ("id", "tags", *NOTE_COLUMNS)  # note columns: cards/importers/csvnotes.py
 MAX_FIELD = 100_000
 MAX_ID = 100  # Card.external_id
 MAX_TAGS = 500  # Card.tags
@@ -59,6 +61,7 @@ def parse_cards_csv(text: str, title: str = "") -> ParsedDeck:
                 tags=row[column["tags"]].strip() if "tags" in column else "",
                 line=line,
             )
+            read_note_columns(card, row, column)
             if not card.question:
                 raise ImportFileError("the question is empty", line=line, kind="row")
             if len(card.external_id) > MAX_ID:
@@ -82,4 +85,5 @@ def parse_cards_csv(text: str, title: str = "") -> ParsedDeck:
         raise ImportFileError(f"malformed CSV: {exc}", line=reader.line_num, kind="row") from None
     if not deck.cards:
         raise ImportFileError("the file has a header but no cards", line=2, kind="row")
+    note_groups(deck.cards)  # each note's rows make its cards, or the first bad one is named
     return deck

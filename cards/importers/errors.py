@@ -20,6 +20,12 @@ class ParsedCard:
     # The text as the file had it, when the importer cleaned it up (else blank).
     imported_question: str = ""
     imported_answer: str = ""
+    # A CSV row of a note (cards/importers/csvnotes.py): its note's key in the file, kind,
+    # the card's ord, and the note's fields (None: the row's question and answer are them).
+    note_key: str = ""
+    kind: str = ""
+    ord: int | None = None
+    note_fields: dict | None = None
 
 
 @dataclass

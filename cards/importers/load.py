@@ -22,12 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from cards.importers.csvfile import looks_like_csv, parse_cards_csv
+from cards.importers.csvnotes import is_note_row, save_note_groups
 from cards.importers.errors import ImportFileError, ParsedCard, ParsedDeck
 from cards.importers.seed import parse_seed_export
 from cards.importers.text import decode_text
 from cards.limits import LimitError, check_limits
 from cards.models import Card, Deck
 from cards.services.deletion import delete_cards, delete_deck
+from cards.services.note_bulk import sync_basic_notes, update_note_cards, with_basic_notes
 
 TEXT_FIELDS = ("question", "answer", "external_id", "tags")
 UPDATE_FIELDS = [
@@ -175,6 +177,9 @@ def save_deck(
             )
             if progress:
                 progress(min(start + size, total), total)
+        if any(is_note_row(item) for item in parsed.cards):
+            # The CSV's reversed and cloze notes (cards/importers/csvnotes.py), note by note.
+            save_note_groups(deck, parsed.cards, existing, _key, result, created_ids)
     except BaseException as exc:
         _undo(result, created_ids)
         if not isinstance(exc, Exception):
@@ -185,8 +190,11 @@ def save_deck(
 
 def _save_batch(deck, items: list[ParsedCard], start: int, existing, result) -> list[int]:
     """One short transaction; everything slow (Markdown, comparisons) happens before it."""
-    new, changed, kept, now = [], [], 0, timezone.now()
+    new, changed, kept, now, later = [], [], 0, timezone.now(), 0
     for position, item in enumerate(items, start=start + 1):
+        if is_note_row(item):
+            later += 1  # saved with its note after the batches
+            continue
         card = existing.get(_key(item))
         if card is None:
             card = Card(
@@ -226,12 +234,15 @@ def _save_batch(deck, items: list[ParsedCard], start: int, existing, result) -> 
         card.updated_at = now
         changed.append(card)
     with _no_gc_pause(), transaction.atomic():
-        Card.objects.bulk_create(new)
+        Card.objects.bulk_create(with_basic_notes(deck, new))
         if changed:
-            Card.objects.bulk_update(changed, [*UPDATE_FIELDS, "updated_at"])
+            # A card of a reversed or cloze note changes through its note (its siblings follow).
+            plain = update_note_cards(changed)
+            Card.objects.bulk_update(plain, [*UPDATE_FIELDS, "updated_at"])
+            sync_basic_notes(plain)
     result.created += len(new)
     result.updated += len(changed)
-    result.unchanged += len(items) - len(new) - len(changed)
+    result.unchanged += len(items) - len(new) - len(changed) - later
     result.kept_answers += kept
     return [card.pk for card in new]
 

@@ -1,9 +1,11 @@
 """Content (Deck, Card) is shared; scheduling (MemoryState, ReviewLog, StudySettings) and
-study records (StudyAction, CustomStudySession) are per user; jobs (OptimizerRun, ImportJob)
+study records (StudyAction, CustomStudySession) are per user; notes and media (Note,
+MediaFile) are what cards are generated from and show; jobs (OptimizerRun, ImportJob)
 are background work a page follows."""
 
 from cards.models.content import Card, CardQuerySet, Deck, DeckQuerySet, visible_decks_q
 from cards.models.jobs import ImportJob, OptimizerRun
+from cards.models.notes import NOTE_FIELDS, MediaFile, Note, NoteKind
 from cards.models.scheduling import (
     MemoryState,
     ReviewLog,
@@ -16,8 +18,8 @@ from cards.models.scheduling import (
 from cards.models.study import CustomStudySession, StudyAction
 
 __all__ = [
-    "Card", "CardQuerySet", "CustomStudySession", "Deck", "DeckQuerySet", "ImportJob",
-    "MemoryState", "OptimizerRun", "ReviewLog", "StudyAction", "StudySettings",
-    "default_fsrs_parameters", "default_learning_steps", "default_relearning_steps",
-    "sync_studyable", "visible_decks_q",
+    "NOTE_FIELDS", "Card", "CardQuerySet", "CustomStudySession", "Deck", "DeckQuerySet",
+    "ImportJob", "MediaFile", "MemoryState", "Note", "NoteKind", "OptimizerRun", "ReviewLog",
+    "StudyAction", "StudySettings", "default_fsrs_parameters", "default_learning_steps",
+    "default_relearning_steps", "sync_studyable", "visible_decks_q",
 ]  # fmt: skip

@@ -141,6 +141,12 @@ def _sync_studyable(card_ids):
 
 class Card(models.Model):
     deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="cards")
+    # The note this card is generated from (models/notes.py), and which of its cards it is:
+    # 0 the front, 1 the reverse; a cloze card's number minus one. Cards of a note are siblings.
+    note = models.ForeignKey(
+        "cards.Note", on_delete=models.CASCADE, related_name="cards", null=True, blank=True
+    )
+    ord = models.PositiveSmallIntegerField(default=0, validators=v.ranged(0, v.SMALLINT_MAX))
     question = models.TextField(validators=[v.no_nul, v.CardTextLengthValidator()])
     answer = models.TextField(
         blank=True,
@@ -178,6 +184,7 @@ class Card(models.Model):
     class Meta:
         ordering = ["deck_id", "position", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["note", "ord"], name="card_unique_ord_per_note"),
             models.UniqueConstraint(
                 fields=["deck", "external_id"],
                 condition=~Q(external_id=""),
@@ -196,13 +203,30 @@ class Card(models.Model):
     def save(self, *args, **kwargs):
         self.question = self.question.strip()
         self.answer = self.answer.strip()
-        self.render()
         fields = kwargs.get("update_fields")
         if fields is not None:
             fields = set(fields)
             if fields & {"question", "answer"}:
                 fields |= {"question_html", "answer_html", "updated_at"}
             kwargs["update_fields"] = fields
+        writes_text = fields is None or bool(fields & {"question", "answer"})
+        # services/notes.py sets the texts and their HTML from the note itself.
+        from_note = getattr(self, "_from_note", False)
+        self._from_note = False
+        if writes_text and not from_note:
+            kind = self._sync_note()
+            self.render(kind)
+            if kind in ("reversed", "optional_reversed") and not self._state.adding:
+                # A card of a reversed note edited directly: the note and its siblings follow.
+                from cards.services.notes import sync_from_card
+
+                with transaction.atomic(using=kwargs.get("using")):
+                    self._save_card(*args, fields=fields, **kwargs)
+                    sync_from_card(self)
+                return
+        self._save_card(*args, fields=fields, **kwargs)
+
+    def _save_card(self, *args, fields, **kwargs):
         # A new card has no memory states; an edited card's follow it when it becomes, or
         # stops being, studyable.
         studyable = self.is_studyable
@@ -219,6 +243,17 @@ class Card(models.Model):
                 self.memory_states.exclude(studyable=studyable).update(studyable=studyable)
         if saves_it:
             self._studyable_as_read = studyable
+
+    def delete(self, *args, **kwargs):
+        """A note goes with its last card (its other cards stay: Anki deletes notes, but a
+        single card here is deleted from the card's own pages)."""
+        note_id = self.note_id
+        result = super().delete(*args, **kwargs)
+        if note_id is not None:
+            from cards.models.notes import Note
+
+            Note.objects.filter(pk=note_id, cards__isnull=True).delete()
+        return result
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -237,10 +272,54 @@ class Card(models.Model):
         """As CardQuerySet.studyable(): answered and not suspended."""
         return not self.needs_answer and not self.suspended
 
-    def render(self):
-        """Render the Markdown once per revision; pages show the stored HTML."""
+    def render(self, kind: str | None = None):
+        """Render the Markdown once per revision; pages show the stored HTML. A cloze card's
+        HTML (blanks, highlights) comes from its note, not from its readable Markdown: `kind`
+        is the note's kind when the caller knows it (else a note already read is asked)."""
+        if kind is None and "note" in self._state.fields_cache and self.note is not None:
+            kind = self.note.kind
+        if kind == "cloze":
+            from cards.services.notes import NoteError, generate
+
+            try:
+                generated = generate(kind, self.note.fields).get(self.ord)
+            except NoteError:
+                generated = None
+            if generated is not None:
+                self.question_html = generated.question_html
+                self.answer_html = generated.answer_html
+                return
         self.question_html = render_markdown(self.question)
         self.answer_html = render_markdown(self.answer)
+
+    def _sync_note(self) -> str | None:
+        """A card saved without a note gets a Basic note of its own; a Basic note's card edited
+        directly (the admin, the editors, "Fill missing answers") writes the note's Front and
+        Back in one UPDATE. Returns the note's kind (None for a card without a note): for a
+        reversed kind, Card.save has services/notes.py update the note and the siblings."""
+        from cards.models.notes import Note, NoteKind
+
+        fields = {"Front": self.question, "Back": self.answer}
+        if self.note_id is None:
+            if not self._state.adding:
+                return None  # made before notes by a bulk path: services/notes.ensure_note
+            self.note = Note.objects.create(
+                deck_id=self.deck_id, kind=NoteKind.BASIC, fields=fields, tags=self.tags
+            )
+            self.ord = 0
+            return NoteKind.BASIC
+        written = {"fields": fields, "tags": self.tags, "deck_id": self.deck_id}
+        if "note" in self._state.fields_cache:
+            note = self.note
+            if note.kind != NoteKind.BASIC:
+                return note.kind
+            if (note.fields, note.tags, note.deck_id) != (fields, self.tags, self.deck_id):
+                Note.objects.filter(pk=note.pk).update(**written)
+                note.fields, note.tags, note.deck_id = fields, self.tags, self.deck_id
+            return NoteKind.BASIC
+        if Note.objects.filter(pk=self.note_id, kind=NoteKind.BASIC).update(**written):
+            return NoteKind.BASIC
+        return self.note.kind
 
 
 Card._meta.get_field("answer").register_lookup(IsEmpty)

@@ -302,6 +302,11 @@ class StudySettings(models.Model):
         default="tag",
         error_messages=LEECH_ACTION_ERRORS,
     )
+    # Anki's sibling burying: after a card is answered, its siblings (other cards of its note)
+    # of these kinds wait until the next study day.
+    bury_new_siblings = models.BooleanField(default=True)
+    bury_review_siblings = models.BooleanField(default=True)
+    bury_interday_siblings = models.BooleanField(default=True)
     # Custom study's "raise today's limits": extra new cards and reviews on one study day.
     boost_day = models.DateField(null=True, blank=True)
     boost_new = models.PositiveIntegerField(default=0, validators=v.ranged(0, v.INT_MAX))

@@ -7,10 +7,10 @@ from difflib import SequenceMatcher
 from itertools import groupby
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from cards.models import Card, Deck, MemoryState, ReviewLog
+from cards.models import Card, Deck, MemoryState, Note, ReviewLog
 
 DUPLICATE_RATIO = 0.85
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -36,9 +36,10 @@ def move_cards(card_ids, target: Deck) -> int:
     """Move cards to the end of another deck, with the deck copied onto their memory states and
     review logs (denormalised there for the queue's indexes). All or nothing."""
     with transaction.atomic():
-        cards = list(
-            Card.objects.select_for_update().filter(pk__in=card_ids).order_by(*Card._meta.ordering)
-        )
+        # A card moves with its siblings: the cards of one note stay in the note's deck.
+        notes = Card.objects.filter(pk__in=card_ids, note__isnull=False).values("note_id")
+        chosen = Q(pk__in=card_ids) | Q(note_id__in=notes)
+        cards = list(Card.objects.select_for_update().filter(chosen).order_by(*Card._meta.ordering))
         moving = [card for card in cards if card.deck_id != target.pk]
         taken = set(target.cards.exclude(external_id="").values_list("external_id", flat=True))
         clash = [card for card in moving if card.external_id and card.external_id in taken]
@@ -58,6 +59,7 @@ def move_cards(card_ids, target: Deck) -> int:
         Card.objects.filter(pk__in=ids).update(updated_at=timezone.now())
         MemoryState.objects.filter(card_id__in=ids).update(deck=target)
         ReviewLog.objects.filter(card_id__in=ids).update(deck=target)
+        Note.objects.filter(cards__pk__in=ids).exclude(deck=target).update(deck=target)
     return len(moving)
 
 

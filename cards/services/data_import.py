@@ -10,6 +10,7 @@ from django.db import transaction
 from cards.limits import LimitError, check_limits
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
 from cards.services.deletion import delete_deck, delete_in_batches
+from cards.services.note_transfer import attach_note, plan_notes, save_planned_notes
 from cards.services.settings import policy_for
 from cards.services.user_data import (
     CARD_FIELDS,
@@ -208,6 +209,7 @@ def _plan_decks(user, decks, plan: _Plan, problems: Problems) -> dict[str, Card]
             taken.add(deck.name)
             if deck.name != name:
                 plan.summary.renamed.append(deck.name)
+        notes, taken_ords = plan_notes(data, where, problems, typed_fields), set()
         new = []
         for c, row in enumerate(fields["cards"]):
             place = f"{where}.cards[{c}]"
@@ -222,6 +224,7 @@ def _plan_decks(user, decks, plan: _Plan, problems: Problems) -> dict[str, Card]
                 card, place, problems, exclude=["deck"]
             ):
                 card.render()
+                attach_note(card, row, notes, place, problems, typed_fields, taken_ords)
             new.append(card)
             cards[f"d{d}.c{c}"] = card
         ids = [card.external_id for card in new if card.external_id]
@@ -301,6 +304,7 @@ def _write(user, plan: _Plan, progress: Callable[[int, int], None]) -> None:
             done += 1
             for batch in _batches(cards):
                 with transaction.atomic():
+                    save_planned_notes(deck, batch)
                     Card.objects.bulk_create(batch)
                 done += len(batch)
                 progress(done, total)

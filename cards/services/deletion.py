@@ -5,7 +5,7 @@ waited behind it."""
 from django.conf import settings
 from django.db import transaction
 
-from cards.models import Card, Deck, MemoryState, ReviewLog
+from cards.models import Card, Deck, MemoryState, Note, ReviewLog
 
 
 def delete_in_batches(queryset, batch_size: int | None = None) -> int:
@@ -22,7 +22,13 @@ def delete_in_batches(queryset, batch_size: int | None = None) -> int:
 
 
 def delete_cards(cards) -> int:
-    return delete_in_batches(cards)
+    """The cards, then any note left without a card."""
+    from cards.services.note_bulk import delete_orphan_notes
+
+    note_ids = set(cards.order_by().values_list("note_id", flat=True).distinct())
+    count = delete_in_batches(cards)
+    delete_orphan_notes(note_ids)
+    return count
 
 
 def delete_deck(deck: Deck) -> int:
@@ -34,5 +40,6 @@ def delete_deck(deck: Deck) -> int:
     delete_in_batches(ReviewLog.objects.filter(deck=deck), size)
     delete_in_batches(MemoryState.objects.filter(deck=deck), size)
     count = delete_in_batches(Card.objects.filter(deck=deck))
+    delete_in_batches(Note.objects.filter(deck=deck), size)
     deck.delete()
     return count

@@ -17,8 +17,11 @@ from django.utils import timezone
 from cards.importers.errors import ImportFileError
 from cards.importers.load import ImportAborted, ImportResult, parse_deck_file, save_deck
 from cards.models import Card, Deck, ImportJob
+from cards.services import media_transfer
 from cards.services.data_import import free_deck_name, import_user_data
 from cards.services.deletion import delete_cards, delete_deck
+from cards.services.media import copy_media, rewrite_media_urls
+from cards.services.note_bulk import copy_notes
 from cards.services.user_data import TransferError, parse_user_data
 
 logger = logging.getLogger(__name__)
@@ -114,7 +117,8 @@ def _run_deck_file(job: ImportJob):
         if deck is None:
             raise ImportFileError("the deck to import into was deleted meanwhile")
     owner = deck.owner if deck else job.user
-    parsed = parse_deck_file(bytes(job.data), job.filename, validate=False)  # checked already
+    text, name, images = media_transfer.open_deck_file(bytes(job.data), job.filename)
+    parsed = parse_deck_file(text, name, validate=False)  # checked already
 
     def started(result: ImportResult):
         # What the sweep needs to undo this job if its worker dies: the deck, whether the
@@ -130,6 +134,8 @@ def _run_deck_file(job: ImportJob):
     result = save_deck(
         parsed, owner=owner, name=options.get("name"), deck=deck, started=started, progress=progress
     )
+    if images:  # a zip with the deck's images (services/media_transfer.py)
+        media_transfer.attach_media(job.user, [result.deck], images)
     return f"Read {len(parsed.cards)} cards. {result.summary()}.", result.deck
 
 
@@ -146,18 +152,20 @@ def copy_deck(deck: Deck, owner, progress=None, started=None, total=None) -> Dec
         owner=owner, name=free_deck_name(owner, deck.name, "copy"), description=deck.description
     )
     size, done, last = settings.IMPORT_BATCH_CARDS, 0, 0
+    notes: dict[int, int] = {}  # the deck's note id -> its copy's
     total = deck.cards.count() if total is None else total
     try:
         if started:
             started(copy)
+        copy_media(deck, copy)  # the copy's own rows, sharing the stored files
         while True:
             batch = list(deck.cards.filter(pk__gt=last).order_by("pk")[:size])
             if batch:
                 last = batch[-1].pk
                 with transaction.atomic():
-                    Card.objects.bulk_create(
-                        Card(deck=copy, **{f: getattr(c, f) for f in COPIED_FIELDS}) for c in batch
-                    )
+                    copies = [Card(deck=copy, **_copied(c, deck.pk, copy.pk)) for c in batch]
+                    copy_notes(batch, copies, copy, notes, rewrite=rewrite_media_urls)
+                    Card.objects.bulk_create(copies)
                 done += len(batch)
                 if progress:
                     progress(done, max(total, done))
@@ -172,6 +180,11 @@ def copy_deck(deck: Deck, owner, progress=None, started=None, total=None) -> Dec
 COPIED_FIELDS = ["question", "answer", "position", "external_id", "tags", "suspended",
                  "question_html", "answer_html",
                  "imported_question", "imported_answer"]  # fmt: skip
+
+
+def _copied(card: Card, source_id: int, copy_id: int) -> dict:
+    """A card's copied fields, its images pointing at the copy's deck."""
+    return {f: rewrite_media_urls(getattr(card, f), source_id, copy_id) for f in COPIED_FIELDS}
 
 
 def _run_deck_copy(job: ImportJob):
@@ -200,8 +213,12 @@ def _run_user_data(job: ImportJob):
     def progress(done: int, total: int):
         _beat(job, done=done, total=total)
 
-    payload = parse_user_data(bytes(job.data))
-    summary = import_user_data(job.user, payload, progress=progress)
+    text, images = media_transfer.open_user_data(bytes(job.data))
+    before = media_transfer.last_deck_pk()
+    summary = import_user_data(job.user, parse_user_data(text), progress=progress)
+    if images:  # a zip with the decks' images (services/media_transfer.py)
+        decks = media_transfer.new_decks_since(job.user, before)
+        media_transfer.attach_media(job.user, decks, images)
     return summary.message(), None
 
 

@@ -14,6 +14,7 @@ per-deck counts agree on mixed collections.
 
 memory_to_show and memory_to_answer are the two card reads of the review loop, as model
 instances (sql_rows); tests/services/test_sql_rows.py compares them with the querysets.
+memory_to_answer also says whether the card has siblings (sibling burying).
 """
 
 from __future__ import annotations
@@ -296,8 +297,17 @@ def memory_to_answer(user_id: int, card_id: int) -> MemoryState | None:
     """The user's memory state of a card, with the card, if the card is in a deck they may see:
     what the review POST reads (one row of memory_unique_user_card)."""
     sql = f"""
-        SELECT {columns(MemoryState, "m")}, {columns(Card, "c")}
+        SELECT {columns(MemoryState, "m")}, {columns(Card, "c")}, {HAS_SIBLINGS}
         FROM cards_memorystate m JOIN cards_card c ON c.id = m.card_id
         WHERE m.user_id = %(user)s AND m.card_id = %(card)s AND c.deck_id IN ({VISIBLE_DECKS})"""
     rows = _rows(sql, _params(user_id, None, card=card_id))
-    return _memory_and_card(rows[0], with_deck=False) if rows else None
+    if not rows:
+        return None
+    memory = _memory_and_card(rows[0], with_deck=False)
+    memory.card.has_siblings = bool(rows[0][-1])
+    return memory
+
+
+# Whether the card has siblings (other cards of its note), for sibling burying
+# (services/siblings.py): a probe of card_unique_ord_per_note (note, ord) in the same read.
+HAS_SIBLINGS = "EXISTS (SELECT 1 FROM cards_card s WHERE s.note_id = c.note_id AND s.id <> c.id)"

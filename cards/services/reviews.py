@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -23,7 +24,7 @@ from cards.models import Card, MemoryState, ReviewLog, visible_decks_q
 from cards.scheduling import CardState, Grade, Scheduler, State, rating_choices, replay, to_grade
 from cards.scheduling.leech import leech_threshold_met
 
-from . import queue_sql
+from . import queue_sql, siblings
 from .settings import get_study_settings, policy_for
 
 TOKEN_SALT = "studyapp.review"
@@ -262,6 +263,7 @@ def record_review(
     except ValueError as exc:
         raise InvalidReview(f"This review cannot be applied: {exc}.") from exc
     snapshot = _snapshot(memory)
+    answered = siblings.queue_kind(memory and memory.state, memory and memory.due, settings)
     if memory is None:
         memory = MemoryState.of(user, card)
     memory.deck_id = card.deck_id
@@ -294,6 +296,10 @@ def record_review(
         with transaction.atomic():
             if not _save_if_unchanged(memory, version, tuple(marks)):
                 raise _Changed
+            if getattr(card, "has_siblings", True):
+                buried = siblings.bury_siblings(user, card, answered, settings, now)
+                if buried:
+                    snapshot["buried_siblings"] = buried  # undo unburies them
             log.save(force_insert=True)
     except (IntegrityError, _Changed):
         # Another request used this token, or reviewed this card, at the same moment.
@@ -308,7 +314,12 @@ def _card_and_memory(user, card_id: int) -> tuple[Card, MemoryState | None]:
     if memory is not None:
         return memory.card, memory
     # No state, or a card no longer visible: only a visible card without a state goes on.
-    card = Card.objects.filter(visible_decks_q(user, via="deck__"), pk=card_id).first()
+    others = Card.objects.filter(note_id=OuterRef("note_id")).exclude(pk=card_id)
+    card = (
+        Card.objects.filter(visible_decks_q(user, via="deck__"), pk=card_id)
+        .annotate(has_siblings=Exists(others))  # sibling burying
+        .first()
+    )
     if card is None:
         raise InvalidReview("This card no longer exists or is no longer available to you.")
     return card, None
@@ -372,6 +383,7 @@ def undo_last_review(user, deck=None) -> ReviewLog | None:
             )
         memory.version = (memory.version or 0) + 1
         memory.save()
+        siblings.unbury(user, log.before.get("buried_siblings"))
     log.pk = None  # an unsaved copy: the row is gone
     log._state.adding = True
     return log

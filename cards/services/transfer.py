@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
 from cards.services.data_import import ImportSummary, check_user_data, import_user_data
+from cards.services.note_transfer import DeckNotes
 from cards.services.reviews import fuzz_seed_of
 from cards.services.user_data import (
     CARD_FIELDS,
@@ -109,19 +110,22 @@ def _deck_rows(user, refs: dict[int, str]) -> Iterator[dict]:
     """Each own deck with its cards; fills `refs` (card pk -> "d0.c3") on the way."""
     decks = list(Deck.objects.filter(owner=user).order_by("name", "pk"))
     order = {deck.pk: d for d, deck in enumerate(decks)}
+    notes = DeckNotes(user)
     cards = Card.objects.filter(deck__owner=user).order_by("deck__name", "deck_id", "position",
                                                            "pk")  # fmt: skip
     by_deck = groupby(cards.iterator(chunk_size=2000), key=lambda card: card.deck_id)
     pending = next(by_deck, None)
     for d, deck in enumerate(decks):
         rows = []
+        notes.start_deck()
         if pending is not None and order[pending[0]] == d:
             for c, card in enumerate(pending[1]):
                 refs[card.pk] = f"d{d}.c{c}"
-                rows.append(_plain(card, CARD_FIELDS | CARD_OPTIONAL_FIELDS))
+                rows.append(_plain(card, CARD_FIELDS | CARD_OPTIONAL_FIELDS)
+                            | notes.card_fields(card))  # fmt: skip
             pending = next(by_deck, None)
         yield {"name": deck.name, "description": deck.description, "is_public": deck.is_public,
-               "cards": rows}  # fmt: skip
+               "cards": rows, **notes.deck_fields()}  # fmt: skip
 
 
 def _log_rows(user, refs: dict[int, str]) -> Iterator[dict]:

@@ -27,6 +27,7 @@ SETTINGS_FIELDS = {
     "learning_steps": list, "relearning_steps": list, "timezone": str, "day_start_hour": int,
     "learn_ahead_minutes": int, "maximum_interval": int, "rating_scale": str,
     "fsrs_parameters": list, "leech_threshold": int, "leech_action": str,
+    "bury_new_siblings": bool, "bury_review_siblings": bool, "bury_interday_siblings": bool,
 }  # fmt: skip
 DECK_FIELDS = {"name": str, "description": str, "is_public": bool, "cards": list}
 CARD_FIELDS = {

@@ -1,8 +1,9 @@
 from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Subquery
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cards.models import Deck
+from cards.models import Card, Deck
 from cards.services import deck_counts
 from cards.services.queue import deck_queue_counts
 from cards.views.access import get_deck_for_user
@@ -35,6 +36,14 @@ def dashboard(request):
     return render(request, "cards/dashboard.html", context)
 
 
+def _note_badge() -> dict:
+    """The note kind and card count shown beside a sibling (_card_item.html's badge): the
+    card row's own join and one probe of card_unique_ord_per_note per listed card."""
+    siblings = Card.objects.filter(note_id=OuterRef("note_id")).order_by().values("note_id")
+    count = siblings.annotate(n=Count("*")).values("n")
+    return {"note_kind": F("note__kind"), "note_cards": Subquery(count)}
+
+
 @require_GET
 def deck_detail(request, deck_id):
     """A page of the deck's cards (DECK_PAGE_CARDS), so a 20,000-card deck stays a small page."""
@@ -42,7 +51,7 @@ def deck_detail(request, deck_id):
     show = "missing" if request.GET.get("show") == "missing" else "all"
     card_count = deck.cards.count()
     needs_answer_count = deck.cards.needing_answer().count()
-    cards = deck.cards.order_by("position", "pk")
+    cards = deck.cards.order_by("position", "pk").annotate(**_note_badge())
     if show == "missing":
         cards = cards.needing_answer()
     paginator = Paginator(cards, DECK_PAGE_CARDS)

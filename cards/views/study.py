@@ -106,7 +106,7 @@ def _urls(deck) -> dict:
 
 
 _URL_NAMES = [("study_url", ""), ("review_url", "_review"), ("undo_url", "_undo")]
-_ACTIONS = ("edit", "info", "suspend", "bury", "flag")
+_ACTIONS = ("edit", "info", "suspend", "bury", "bury_note", "flag")
 
 
 def _action_urls(deck, card) -> dict:
@@ -163,6 +163,9 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
         context["token"] = issue_review_token(user, current.card, current.memory)
         choices = preview_intervals(user, current.card, current.memory)
         context["buttons"] = rating_buttons(choices, settings.rating_scale)
+        # Code highlighting's 7.7 KB of CSS comes with the card that needs it (study.html).
+        card = current.card
+        context["code_styles"] = "<pre" in card.question_html or "<pre" in card.answer_html
         context["actions"] = _action_urls(deck, current.card)
         context["can_edit"] = current.card.deck.can_edit(user)
         context["flags"] = FLAGS

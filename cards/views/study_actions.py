@@ -1,6 +1,6 @@
 """Card actions while studying, with Anki's reviewer keys: edit (E), card info (I), suspend (@),
-bury (-), flag (Ctrl+1…7). Z undoes each (views/study.py undo, the newest of the last review
-and the last action).
+bury (-), bury the note (=), flag (Ctrl+1…7). Z undoes each (views/study.py undo, the newest of
+the last review and the last action).
 
 Each action is a plain POST form that redirects back to the study page without JavaScript, and
 for htmx returns the study card fragment (as rating does) with an announcement. The marks are
@@ -86,6 +86,17 @@ def bury(request, card_id, deck_id=None):
     card = _card(request, deck, card_id)
     card_marks.bury(request.user, [card])
     return _done(request, deck, "Card buried until tomorrow. Press Z to undo.")
+
+
+@require_POST
+def bury_note(request, card_id, deck_id=None):
+    """Anki's Bury Note (=): the card and its siblings, until tomorrow; Z unburies them all."""
+    deck = _deck(request, deck_id)
+    card = _card(request, deck, card_id)
+    cards = Card.objects.filter(note_id=card.note_id) if card.note_id is not None else [card]
+    count = card_marks.bury(request.user, cards)
+    what = "Card" if count <= 1 else f"Note ({count} cards)"
+    return _done(request, deck, f"{what} buried until tomorrow. Press Z to undo.")
 
 
 @require_POST

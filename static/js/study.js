@@ -76,6 +76,7 @@
     I: "#study-info",
     "@": "#study-suspend",
     "-": "#study-bury",
+    "=": "#study-bury-note",
   };
 
   function openDialog(id) {
@@ -142,6 +143,17 @@
     busy = false;
   });
 
+  // The in-place editor's image upload: htmx runs no script it swaps in, and most study
+  // pages never open the editor, so its script loads the first time an editor appears.
+  function loadImageUpload() {
+    const form = document.querySelector("#study-card form[data-media-upload][data-script]");
+    if (!form || window.studyappMediaUpload || document.getElementById("media-upload-js")) return;
+    const script = document.createElement("script");
+    script.id = "media-upload-js";
+    script.src = form.dataset.script;
+    document.head.appendChild(script);
+  }
+
   // A new card (or the finished view) swapped in: restart the clock and put focus on it.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.id === "study-info-body") {
@@ -151,6 +163,7 @@
       return;
     }
     if (event.target.id !== "study-card") return;
+    loadImageUpload();
     shownAt = performance.now();
     showHelpButton();
     const focus =

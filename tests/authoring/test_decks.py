@@ -57,10 +57,10 @@ def test_copy_makes_a_private_copy_without_history(owner_client, owner, public_d
 
 def test_copy_query_count_does_not_grow(owner_client, public_deck, django_assert_num_queries):
     url = reverse("deck_copy", args=[public_deck.pk])
-    # Expect 11: session, user, deck, its card count and the user's deck count (limits),
-    # taken names, insert deck, a batch of cards (one while a deck fits in a batch),
-    # savepoint, insert cards, release savepoint.
-    with django_assert_num_queries(11) as few:
+    # Expect 14: session, user, deck, its card count and the user's deck count (limits),
+    # taken names, insert deck, its images, a batch of cards (one while a deck fits in a
+    # batch), savepoint, the batch's notes, insert their copies, insert cards, release.
+    with django_assert_num_queries(14) as few:
         owner_client.post(url)
     add_cards(public_deck, 50)
     with django_assert_num_queries(len(few.captured_queries)):

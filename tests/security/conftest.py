@@ -56,4 +56,11 @@ def world(db):
     ids["import_job"] = ImportJob.objects.create(
         user=owner, kind="deck_file", status="done", filename="PRIVATE-DECK-qz7.csv", deck=deck
     ).pk
-    return PrivateWorld(owner, other, staff, deck, card, ids)
+    world = PrivateWorld(owner, other, staff, deck, card, ids)
+    # An image of the private deck, for the media route's <filename> (urlwalk._candidates).
+    from cards.services.media import save_media
+    from tests.media.images import image_bytes
+
+    media, _ = save_media(deck, owner, image_bytes("PNG"), "private.png")
+    world.media_filename = f"{media.sha256}.{media.extension}"
+    return world

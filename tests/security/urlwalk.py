@@ -118,6 +118,8 @@ def _candidates(route, name, conv, body, world) -> list[str]:
         from django.contrib.contenttypes.models import ContentType
 
         return [str(ContentType.objects.get_for_model(world.deck).pk)]
+    if name == "filename" and hasattr(world, "media_filename"):
+        return [world.media_filename]  # an image of the private deck
     if name == "object_id":
         # The admin's change pages: the private object of that model, else the deck.
         match = _ADMIN_OBJECT.match(route.template)

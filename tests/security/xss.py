@@ -7,7 +7,7 @@ means the markup survived, whatever the CSP did.
 
 from html.parser import HTMLParser
 
-from cards.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from cards.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, is_media_url
 
 MARKER = "/xss-marker/"
 
@@ -145,6 +145,8 @@ class PageAudit(HTMLParser):
         if self.in_user_content:
             if tag not in ALLOWED_TAGS:
                 self.problems.append(f"user content: <{tag}> is not in the allow-list")
+            if tag == "img" and not is_media_url(src):
+                self.problems.append(f"user content: <img src={src!r}> is not this site's media")
             allowed = ALLOWED_ATTRIBUTES.get(tag, set())
             for name, _ in attrs:
                 if name not in allowed and name not in ("rel",):

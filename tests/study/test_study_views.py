@@ -358,3 +358,18 @@ def test_the_study_page_makes_the_same_queries_with_few_or_many_cards(
     #  logs, due and new counts, first cards due: none yet), the first new card, that card
     with django_assert_num_queries(6):
         owner_client.get(study_url(deck))
+
+
+def test_code_highlighting_styles_come_only_with_a_card_that_has_code(owner_client, owner):
+    """pygments.css (7.7 KB) is left out of the study page unless the card shown has code,
+    which keeps the page inside its 100 KB budget; a swapped-in card with code brings it."""
+    deck = Deck.objects.create(owner=owner, name="Code")
+    Card.objects.create(deck=deck, question="Plain?", answer="Yes.", position=1)
+    Card.objects.create(deck=deck, question="Code?", answer="```python\nx = 1\n```", position=2)
+    plain = owner_client.get(study_url(deck)).content.decode()
+    assert "Plain?" in plain and "css/pygments" not in plain
+
+    swapped = rate(owner_client, deck, owner_client.get(study_url(deck)), rating=4)
+    html = swapped.content.decode()
+    assert "Code?" in html and "css/pygments" in html
+    assert "css/pygments" in owner_client.get(f"/decks/{deck.pk}/").content.decode()
