@@ -30,6 +30,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import search_step
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -360,7 +362,7 @@ def verdicts(result: dict) -> list[tuple[str, str, bool]]:
         if db.get("optimizer"):
             seconds = db["optimizer"]["optimiser_s"]
             rows.append(("optimiser on 100,000 reviews < 2 s", f"{seconds} s", seconds < 2.0))
-    return rows
+    return rows + search_step.verdicts(result.get("search", []))
 
 
 def markdown(result: dict) -> str:
@@ -437,6 +439,7 @@ def markdown(result: dict) -> str:
             f"- {db['vendor']}: {len(db['explain'])} distinct queries; full scans of big "
             f"tables: {', '.join(scans) if scans else 'none'}"
         )
+    lines += search_step.markdown(result.get("search", []), p)
     lines += ["", "## Targets", "", "| target | measured | met |", "| --- | ---: | :---: |"]
     for name, value, ok in verdicts(result):
         lines.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
@@ -457,6 +460,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="Samples per in-process timing.")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--out", default="latest", help="Name of the result files.")
+    search_step.add_arguments(parser)  # the card search's p50 per filter (bench/search.py)
     args = parser.parse_args(argv)
     args.clients = args.clients or args.users
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
@@ -472,6 +476,9 @@ def main(argv=None) -> int:
         env = base_env(tmp)
         run([BIN / "python", "manage.py", "collectstatic", "--noinput", "-v0"], env, timeout=300)
         databases = [bench_database(v, args, key, tmp, env) for v in args.databases]
+        search = [
+            search_step.run_search(v, env, args, log) for v in args.databases if args.search_users
+        ]
     result = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, Python "
@@ -480,6 +487,7 @@ def main(argv=None) -> int:
         "parameters": {**vars(args), "dataset": key},
         "seconds": round(time.monotonic() - started, 1),
         "databases": databases,
+        "search": search,
     }
     result["targets"] = [{"target": n, "measured": v, "met": ok} for n, v, ok in verdicts(result)]
     (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")

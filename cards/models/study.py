@@ -14,12 +14,15 @@ class StudyAction(models.Model):
     the undo key takes whichever of the two is newer."""
 
     SUSPEND, UNSUSPEND, BURY, FLAG, EDIT = "suspend", "unsuspend", "bury", "flag", "edit"
+    FORGET, SET_DUE = "forget", "set_due"  # the card browser's (services/card_bulk)
     KINDS = [
         (SUSPEND, "Suspend"),
         (UNSUSPEND, "Unsuspend"),
         (BURY, "Bury"),
         (FLAG, "Flag"),
         (EDIT, "Edit"),
+        (FORGET, "Forget"),
+        (SET_DUE, "Set due date"),
     ]
 
     user = models.ForeignKey(

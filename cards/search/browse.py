@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lower
 
 from cards.models import MemoryState
@@ -131,19 +131,27 @@ class Page:
     total_capped: bool
 
 
-def page_of(cards, ctx: Context, sort: str, descending: bool, cursor: str | None) -> Page:
+_NOT_SHOWN = ("question_html", "answer_html", "imported_question", "imported_answer")
+
+
+def page_of(
+    cards, ctx: Context, sort: str, descending: bool, cursor: str | None, one_pass=False
+) -> Page:
     """One page of `cards` (a filtered queryset): 2 queries (the count, the page) plus one for
-    the page's memory states. (COUNT(*) OVER () on the page instead of its own count was
-    slower for big results: every matching row carried through the sort.)"""
+    the page's memory states.
+
+    `one_pass` (a first page of a search that reads text: scans_text): the count comes with
+    the page, COUNT(*) OVER (), so the text is scanned once, not twice (a common word over
+    25,000 cards: 29 ms → 17 ms on SQLite). Not for other searches: there every matching
+    row then goes through the sort, where the page alone keeps the top 51 (deck:* 15 → 22
+    ms), and a separate count is cheap."""
     key = sort_key(sort, ctx)
     # The stored HTML and import copies are not shown: not read, nor carried through the sort.
-    listed = (
-        cards.select_related("deck")
-        .defer("question_html", "answer_html", "imported_question", "imported_answer")
-        .alias(sort_key=key)
-    )
-    total = listed.order_by()[: COUNT_LIMIT + 1].count()
+    listed = cards.select_related("deck").defer(*_NOT_SHOWN).alias(sort_key=key)
     after = decode_cursor(cursor, sort) if cursor else None
+    one_pass = one_pass and after is None
+    if not one_pass:
+        total = listed.order_by()[: COUNT_LIMIT + 1].count()
     if after is not None:
         value, pk = after
         if descending:
@@ -151,7 +159,12 @@ def page_of(cards, ctx: Context, sort: str, descending: bool, cursor: str | None
         else:
             listed = listed.filter(Q(sort_key__gt=value) | Q(sort_key=value, pk__gt=pk))
     order = ("-sort_key", "-pk") if descending else ("sort_key", "pk")
-    cards_page = list(listed.annotate(sort_value=key).order_by(*order)[: PAGE_SIZE + 1])
+    listed = listed.annotate(sort_value=key)
+    if one_pass:
+        listed = listed.annotate(total_found=Window(Count("*")))
+    cards_page = list(listed.order_by(*order)[: PAGE_SIZE + 1])
+    if one_pass:
+        total = cards_page[0].total_found if cards_page else 0
     more = len(cards_page) > PAGE_SIZE
     cards_page = cards_page[:PAGE_SIZE]
     next_cursor = None

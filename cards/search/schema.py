@@ -8,6 +8,8 @@ cards/apps.py) puts them back and refills the table when its rows no longer matc
 
 from __future__ import annotations
 
+from cards.search.folded import mend_sqlite_folded, mend_triggered_copy
+
 FTS_TABLE = "cards_card_fts"
 _FOLDED = "studyapp_fold(new.question), studyapp_fold(new.answer), studyapp_fold(new.tags)"
 _INSERT = f"INSERT INTO {FTS_TABLE}(rowid, question, answer, tags) VALUES (new.id, {_FOLDED});"
@@ -77,16 +79,5 @@ def mend_sqlite_search(sender=None, using="default", **kwargs):
         )
         if len(cursor.fetchall()) < 2:
             return  # before migration 0011, or after it was reversed
-        cursor.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-            ["cards_card_fts_%"],
-        )
-        (triggers,) = cursor.fetchone()
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {FTS_TABLE}), (SELECT COUNT(*) FROM cards_card)"
-        )
-        indexed, cards = cursor.fetchone()
-        if triggers == len(SQLITE_TRIGGERS) and indexed == cards:
-            return
-        for statement in [*SQLITE_FILL, *SQLITE_TRIGGERS]:
-            cursor.execute(statement)
+        mend_sqlite_folded(cursor)
+        mend_triggered_copy(cursor, FTS_TABLE, "cards_card_fts_%", SQLITE_FILL, SQLITE_TRIGGERS)

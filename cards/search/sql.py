@@ -1,10 +1,12 @@
-"""SQL for the text terms, per database: the indexes migration 0011 builds are used here.
+"""SQL for the text terms, per database, over the folded copies of the text (migrations 0011
+and 0014, cards/search/folded.py):
 
-- PostgreSQL: `studyapp_fold(column) LIKE studyapp_fold(pattern)`, each column with a GIN
-  trigram index (pg_trgm) on its folded text, so substrings and wildcards use the index.
-- SQLite: the FTS5 table cards_card_fts (trigram tokenizer) holds the folded question, answer
-  and tags of each card, kept by triggers; each visible card's row is looked up by rowid
-  (see _fts_row) and its folded text compared there, in C.
+- PostgreSQL: `search_question LIKE studyapp_fold(pattern)`, stored generated columns of the
+  folded text, each with a GIN trigram index (pg_trgm), so substrings and wildcards use the
+  index and no row is folded at query time.
+- SQLite: `id IN (the ids of the user's decks' rows of cards_card_folded that match)`, a
+  plain table of the folded text read through its deck_id index; a rare word (few cards of
+  all users) instead takes the FTS5 trigram index's list of matches.
 Both compare folded text, so a term finds the same cards on either database.
 """
 
@@ -14,8 +16,23 @@ from django.db import connection
 from django.db.models import BooleanField, Expression, F, FloatField, Func
 
 from cards.search.fold import fold
+from cards.search.folded import FOLDED_TABLE
 
 FTS_TABLE = "cards_card_fts"
+
+
+def _folded_column(column_sql: str, name: str) -> str:
+    """The stored folded column (PostgreSQL) beside a compiled column, same table alias."""
+    table, dot, _ = column_sql.rpartition(".")
+    return f'{table}{dot}"search_{name}"'
+
+
+def _in_decks(pk_sql: str, decks, condition: str) -> str:
+    """SQLite: the card is among the folded rows of the user's decks (`decks`: the SQL of
+    their ids, with its params; none: every deck) that meet `condition`. Uncorrelated:
+    SQLite builds the list once, reading only those decks' small rows (deck_id index)."""
+    where = f"f.deck_id IN ({decks[0]}) AND ({condition})" if decks[0] else condition
+    return f"{pk_sql} IN (SELECT f.id FROM {FOLDED_TABLE} f WHERE {where})"
 
 
 class _CardCondition(Expression):
@@ -42,16 +59,21 @@ class _CardCondition(Expression):
 
 
 class TextLike(_CardCondition):
-    """The folded question and/or answer matches a LIKE pattern (from patterns.like_pattern)."""
+    """The folded question and/or answer matches a LIKE pattern (from patterns.like_pattern),
+    among the cards of `deck_ids` (the user's visible decks)."""
 
-    def __init__(self, columns: tuple[str, ...], pattern: str, escaped: bool, few=False):
+    def __init__(self, columns, pattern: str, escaped: bool, decks=("", ()), few=False):
         super().__init__(*columns)
         self.columns, self.pattern, self.escaped = columns, pattern, escaped
+        self.decks = decks  # SQLite: the SQL of the user's visible decks' ids, its params
         self.few = few  # SQLite: few cards of all users match (see rare_in_sqlite)
 
     def postgresql(self, pk_sql, columns):
         # PostgreSQL's LIKE escapes with a backslash by default.
-        parts = [f"studyapp_fold({column}) LIKE studyapp_fold(%s)" for column in columns]
+        parts = [
+            f"{_folded_column(sql, name)} LIKE studyapp_fold(%s)"
+            for sql, name in zip(columns, self.columns, strict=True)
+        ]
         return f"({' OR '.join(parts)})", [self.pattern] * len(columns)
 
     def sqlite(self, pk_sql, columns):
@@ -60,8 +82,8 @@ class TextLike(_CardCondition):
             selects = [f"SELECT rowid FROM {FTS_TABLE} WHERE {c} LIKE %s" for c in self.columns]
             return f"{pk_sql} IN ({' UNION ALL '.join(selects)})", params
         escape = " ESCAPE '\\'" if self.escaped else ""
-        likes = " OR ".join(f"+f.{column} LIKE %s{escape}" for column in self.columns)
-        return _fts_row(pk_sql, likes), params
+        likes = " OR ".join(f"f.{column} LIKE %s{escape}" for column in self.columns)
+        return _in_decks(pk_sql, self.decks, likes), [*self.decks[1], *params]
 
 
 RARE = 2000
@@ -70,7 +92,7 @@ RARE = 2000
 def rare_in_sqlite(columns: tuple[str, ...], pattern: str, escaped: bool) -> bool:
     """Whether at most RARE cards, of all users, match: then `id IN (the index's matches)` is
     the fast way (a rare word: under a millisecond), else each visible card's own row is
-    checked (_fts_row: bounded by the user's collection). One probe of the trigram index,
+    checked (_in_decks: bounded by the user's collection). One probe of the trigram index,
     stopped at RARE + 1 rows; patterns with an escape are never probed (FTS5 declines
     LIKE … ESCAPE, so the probe would read every row)."""
     if escaped or connection.vendor != "sqlite":
@@ -86,33 +108,21 @@ def rare_in_sqlite(columns: tuple[str, ...], pattern: str, escaped: bool) -> boo
 
 class TagsMatch(_CardCondition):
     """The folded tags match a regular expression (patterns.tag_regex); `hint`, a literal
-    part of every match of 3 characters or more, lets SQLite narrow by its trigram index."""
+    part of every match of 3 characters or more, lets SQLite skip most rows in C."""
 
-    def __init__(self, regex: str, hint: str = ""):
+    def __init__(self, regex: str, hint: str = "", decks=("", ())):
         super().__init__("tags")
-        self.regex, self.hint = regex, hint
+        self.regex, self.hint, self.decks = regex, hint, decks
 
     def postgresql(self, pk_sql, columns):
-        return f"studyapp_fold({columns[0]}) ~ %s", [self.regex]
+        return f"{_folded_column(columns[0], 'tags')} ~ %s", [self.regex]
 
     def sqlite(self, pk_sql, columns):
         if self.hint:  # LIKE runs in C: the regular expression (Python) only on candidates
-            where, params = "+f.tags LIKE %s AND +f.tags REGEXP %s", [f"%{self.hint}%", self.regex]
+            where, params = "f.tags LIKE %s AND f.tags REGEXP %s", [f"%{self.hint}%", self.regex]
         else:
-            where, params = "+f.tags REGEXP %s", [self.regex]
-        return _fts_row(pk_sql, where), params
-
-
-def _fts_row(pk_sql: str, condition: str) -> str:
-    """The card's own row of the FTS5 table (a rowid look-up) meets `condition`.
-
-    Per card, not `id IN (every match)`: the index holds every user's cards, so a common word
-    matched hundreds of thousands of other users' rows (0.3 s at 20 users × 20,000 cards);
-    probing the user's visible cards costs what their collection costs (25 ms at 20,000).
-    The unary + keeps each condition out of FTS5's own planning: offered `LIKE 'chat%'`, it
-    ran the whole trigram query once per card instead of looking the row up (2 s).
-    """
-    return f"EXISTS (SELECT 1 FROM {FTS_TABLE} f WHERE f.rowid = {pk_sql} AND ({condition}))"
+            where, params = "f.tags REGEXP %s", [self.regex]
+        return _in_decks(pk_sql, self.decks, where), [*self.decks[1], *params]
 
 
 class WholeDaysBetween(Func):

@@ -17,11 +17,14 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from cards.models import Card, Deck, MemoryState, visible_decks_q
+from cards.models import Card, Deck, MemoryState, StudyAction, visible_decks_q
 from cards.scheduling import State, study_day_start
+from cards.services.card_marks import _record
 from cards.services.curation import move_cards
 from cards.services.deletion import delete_cards
+from cards.services.note_bulk import sync_note_tags
 from cards.services.settings import get_study_settings, study_day_bounds
 
 TAGS_MAX_CHARS = Card._meta.get_field("tags").max_length
@@ -92,6 +95,8 @@ def _retag(user, card_ids, tags, add: bool) -> Result:
             card.updated_at = timezone.now()
             changed.append(card)
         Card.objects.bulk_update(changed, ["tags", "updated_at"], batch_size=500)
+        # Anki's tags are the note's: the note takes the card's tags, its siblings follow.
+        sync_note_tags([card.pk for card in changed])
     return Result(len(changed), len(card_ids) - len(ids))
 
 
@@ -130,6 +135,7 @@ def forget(user, card_ids: list[int], reset_counts: bool = False, now=None) -> R
             .filter(user=user, card_id__in=visible)
             .exclude(state=State.NEW)
         )
+        before = [_schedule_of(memory) for memory in memories]
         for memory in memories:
             memory.state, memory.step = State.NEW, None
             memory.stability = memory.difficulty = memory.last_review = None
@@ -141,6 +147,7 @@ def forget(user, card_ids: list[int], reset_counts: bool = False, now=None) -> R
         MemoryState.objects.bulk_update(
             memories, fields + (["reps", "lapses"] if reset_counts else []), batch_size=500
         )
+        _record_schedule(user, StudyAction.FORGET, memories, before, now)
     return Result(len(memories), len(card_ids) - len(memories))
 
 
@@ -174,6 +181,7 @@ def set_due(user, card_ids: list[int], text: str, now: datetime | None = None, r
             .filter(user=user, card_id__in=visible, stability__isnull=False)
             .exclude(state=State.NEW)
         )
+        before = [_schedule_of(memory) for memory in memories]
         for memory in memories:
             days = rng.randint(low, high)
             memory.due = _day_start(settings, today, days)
@@ -183,8 +191,68 @@ def set_due(user, card_ids: list[int], text: str, now: datetime | None = None, r
             memory.version += 1
         fields = ["due", "state", "step", "last_review", "version"]
         MemoryState.objects.bulk_update(memories, fields, batch_size=500)
+        _record_schedule(user, StudyAction.SET_DUE, memories, before, now)
     return Result(len(memories), len(card_ids) - len(memories))
 
 
 def _day_start(settings, today, days: int):
     return study_day_start(today + timedelta(days=days), settings.timezone, settings.day_start_hour)
+
+
+# -- undo of forget and set due date --------------------------------------------------------
+
+SCHEDULE = ("state", "step", "stability", "difficulty", "last_review", "due", "reps", "lapses")
+
+
+def _schedule_of(memory: MemoryState) -> dict:
+    """What forget and set due date change, as JSON (times as ISO text)."""
+    saved = {name: getattr(memory, name) for name in SCHEDULE}
+    for name in ("last_review", "due"):
+        saved[name] = saved[name].isoformat() if saved[name] else None
+    return saved
+
+
+def _record_schedule(user, kind: str, memories: list, before: list[dict], now) -> None:
+    """One undo record for the whole call (as Anki undoes one operation): each memory state's
+    schedule before, and the version the action left, by which undo sees a later change."""
+    if not memories:
+        return
+    saved = {
+        str(memory.pk): {**old, "version": memory.version}
+        for memory, old in zip(memories, before, strict=True)
+    }
+    _record(user, memories[0].card_id, kind, {"schedule": saved}, now)
+
+
+def undo_schedule(action) -> str:
+    """Put each memory state's schedule back, in the caller's transaction; or, when any of
+    them changed since (a review, another forget: its version moved on), change nothing and
+    say so — never undo half a bulk action, never overwrite a later review."""
+    saved = action.before.get("schedule", {})
+    ids = [int(pk) for pk in saved]
+    memories = []
+    for start in range(0, len(ids), 500):
+        memories.extend(
+            MemoryState.objects.select_for_update().filter(
+                user_id=action.user_id, pk__in=ids[start : start + 500]
+            )
+        )
+    if len(memories) != len(ids) or any(
+        memory.version != saved[str(memory.pk)]["version"] for memory in memories
+    ):
+        return (
+            f"{action.get_kind_display()} was not undone: some of its cards were studied or "
+            "changed since."
+        )
+    for memory in memories:
+        old = saved[str(memory.pk)]
+        for name in SCHEDULE:
+            value = old[name]
+            setattr(
+                memory,
+                name,
+                parse_datetime(value) if name in ("last_review", "due") and value else value,
+            )
+        memory.version += 1  # a review token shown after the action no longer applies
+    MemoryState.objects.bulk_update(memories, [*SCHEDULE, "version"], batch_size=500)
+    return ""

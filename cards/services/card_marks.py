@@ -184,8 +184,13 @@ def undo_action(action: StudyAction) -> StudyAction:
     with transaction.atomic():
         if not StudyAction.objects.filter(pk=action.pk).delete()[0]:
             raise UndoError("This action was already undone (in another tab?).")
-        undo = _undo_edit if action.kind == StudyAction.EDIT else _undo_marks
-        problem = undo(action)
+        if action.kind in (StudyAction.FORGET, StudyAction.SET_DUE):
+            from .card_bulk import undo_schedule  # card_bulk's own record (forget, set due)
+
+            problem = undo_schedule(action)
+        else:
+            undo = _undo_edit if action.kind == StudyAction.EDIT else _undo_marks
+            problem = undo(action)
     if problem:
         raise UndoError(problem)
     return action

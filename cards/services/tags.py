@@ -18,6 +18,7 @@ from django.utils import timezone
 from cards.models import Card, Deck
 from cards.search.patterns import tag_regex
 from cards.search.sql import TagsMatch
+from cards.services.note_bulk import sync_note_tags
 
 TAGS_MAX_CHARS = Card._meta.get_field("tags").max_length
 _VALID = re.compile(r"[^\s\x00]+")
@@ -80,6 +81,8 @@ def _rewrite(user, old: str, change) -> int:
             card.tags, card.updated_at = text, timezone.now()
             changed.append(card)
         Card.objects.bulk_update(changed, ["tags", "updated_at"], batch_size=500)
+        # Anki's tags are the note's: the note takes the card's tags, its siblings follow.
+        sync_note_tags([card.pk for card in changed])
     return len(changed)
 
 

@@ -17,7 +17,7 @@ from cards.forms_browser import BULK_LIMIT, BulkActionForm
 from cards.models import Deck
 from cards.search import SearchError, parse
 from cards.search.browse import DEFAULT_SORT, SORTS, page_of
-from cards.search.compiler import Context, compile_node, visible_cards
+from cards.search.compiler import Context, compile_node, scans_text, visible_cards
 from cards.services import card_bulk, card_marks
 
 
@@ -46,9 +46,9 @@ def card_browser(request):
         cards = visible_cards(request.user)
         if node is not None:
             cards = cards.filter(compile_node(node, ctx))
-        context["page"] = page_of(
-            cards, ctx, sort, direction == "desc", request.GET.get("after") or None
-        )
+        after = request.GET.get("after") or None
+        one_pass = scans_text(node)
+        context["page"] = page_of(cards, ctx, sort, direction == "desc", after, one_pass)
         cursor = context["page"].next_cursor
         if cursor:
             context["next_href"] = "?" + urlencode(
@@ -148,24 +148,25 @@ def _run(user, data, ids) -> card_bulk.Result:
     return card_bulk.delete(user, ids)
 
 
-UNDOABLE = {"suspend", "unsuspend", "bury", "flag"}
+UNDOABLE = {"suspend", "unsuspend", "bury", "flag", "forget", "set_due"}
 
 
 @require_POST
 def card_browser_undo(request):
-    """Undo the learner's last suspend, unsuspend, bury or flag (card_marks keeps one undo
-    record per call, so a bulk action comes back whole, as Anki's undo does)."""
+    """Undo the learner's last suspend, unsuspend, bury, flag, forget or set due date (one
+    undo record per call, so a bulk action comes back whole, as Anki's undo does; a forget or
+    set due date whose cards were studied since is refused, and nothing changes)."""
     back = reverse("card_browser") + "?" + urlencode({"q": request.POST.get("q", "")})
     action = card_marks.last_action(request.user)
     if action is None or action.kind not in UNDOABLE:
-        messages.error(request, "There is no suspend, bury or flag to undo.")
+        messages.error(request, "There is no suspend, bury, flag, forget or due date to undo.")
         return redirect(back)
     try:
         card_marks.undo_action(action)
     except card_marks.UndoError as error:
         messages.error(request, str(error))
         return redirect(back)
-    count = len(action.before.get("marks", {}))
+    count = len(action.before.get("marks") or action.before.get("schedule") or {})
     plural = "s" if count != 1 else ""
     messages.success(request, f"Undid {action.get_kind_display().lower()}: {count} card{plural}.")
     return redirect(back)

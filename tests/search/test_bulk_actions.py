@@ -177,7 +177,8 @@ def test_undo_puts_back_a_whole_bulk_suspend(owner_client, owner, cards):
     assert messages[-1] == "Undid suspend: 2 cards."
     assert not MemoryState.objects.filter(user=owner, suspended=True).exists()
     response = owner_client.post(reverse("card_browser_undo"))
-    assert "no suspend, bury or flag to undo" in str(list(get_messages(response.wsgi_request))[-1])
+    message = str(list(get_messages(response.wsgi_request))[-1])
+    assert "no suspend, bury, flag, forget or due date to undo" in message
 
 
 def test_undo_never_touches_another_learners_action(owner_client, other, cards):

@@ -148,3 +148,30 @@ def test_query_count_is_fixed(owner, decks, django_assert_num_queries):
     # probe of how common the word is (sql.rare_in_sqlite)
     with django_assert_num_queries(4 if connection.vendor == "sqlite" else 3):
         list(search_cards(owner, "deck:Mine word is:new prop:r<0.9 rated:3 tag:x or flag:2"))
+
+
+@pytest.mark.parametrize("rare", [2000, -1])
+def test_a_moved_card_is_found_in_its_new_deck(owner, other, decks, monkeypatch, rare):
+    # The SQLite folded copy keeps each card's deck (cards/search/folded.py); RARE = -1 takes
+    # it for every word (a common word's path), not the FTS5 index's list.
+    monkeypatch.setattr("cards.search.sql.RARE", rare)
+    theirs = Deck.objects.create(owner=other, name="Theirs")
+    item = card(theirs, "wandering")
+    assert ids(owner, "wandering") == set()
+    Card.objects.filter(pk=item.pk).update(deck=decks["mine"])
+    assert ids(owner, "wandering") == ids(owner, "tag:none wandering") == {item.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's folded-table triggers")
+def test_lost_folded_triggers_are_mended_after_migrate(owner, decks):
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER cards_card_folded_insert")
+    item = card(decks["mine"], "common enough")
+    mend_sqlite_search()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT question FROM cards_card_folded WHERE id = %s", [item.pk])
+        assert cursor.fetchone() == ("common enough",)
+    later = card(decks["mine"], "Later Ça")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT question FROM cards_card_folded WHERE id = %s", [later.pk])
+        assert cursor.fetchone() == ("later ca",)
