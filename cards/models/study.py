@@ -15,6 +15,7 @@ class StudyAction(models.Model):
 
     SUSPEND, UNSUSPEND, BURY, FLAG, EDIT = "suspend", "unsuspend", "bury", "flag", "edit"
     FORGET, SET_DUE = "forget", "set_due"  # the card browser's (services/card_bulk)
+    TAG_ADD, TAG_REMOVE, MOVE = "tag_add", "tag_remove", "move"  # services/content_undo
     KINDS = [
         (SUSPEND, "Suspend"),
         (UNSUSPEND, "Unsuspend"),
@@ -23,6 +24,9 @@ class StudyAction(models.Model):
         (EDIT, "Edit"),
         (FORGET, "Forget"),
         (SET_DUE, "Set due date"),
+        (TAG_ADD, "Add tags"),
+        (TAG_REMOVE, "Remove tags"),
+        (MOVE, "Change deck"),
     ]
 
     user = models.ForeignKey(

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from cards.models import Card, Deck, MemoryState, StudyAction, visible_decks_q
 from cards.scheduling import State, study_day_start
+from cards.services import content_undo
 from cards.services.card_marks import _record
 from cards.services.curation import move_cards
 from cards.services.deletion import delete_cards
@@ -64,15 +65,16 @@ def parse_tags(text: str) -> list[str]:
     return tags
 
 
-def add_tags(user, card_ids: list[int], text: str) -> Result:
-    return _retag(user, card_ids, parse_tags(text), add=True)
+def add_tags(user, card_ids: list[int], text: str, now=None) -> Result:
+    return _retag(user, card_ids, parse_tags(text), add=True, now=now)
 
 
-def remove_tags(user, card_ids: list[int], text: str) -> Result:
-    return _retag(user, card_ids, parse_tags(text), add=False)
+def remove_tags(user, card_ids: list[int], text: str, now=None) -> Result:
+    return _retag(user, card_ids, parse_tags(text), add=False, now=now)
 
 
-def _retag(user, card_ids, tags, add: bool) -> Result:
+def _retag(user, card_ids, tags, add: bool, now=None) -> Result:
+    """Undoable: content_undo records each changed card's (and sibling's, note's) tags."""
     ids = editable_ids(user, card_ids)
     wanted = {tag.casefold() for tag in tags}
     with transaction.atomic():
@@ -94,20 +96,28 @@ def _retag(user, card_ids, tags, add: bool) -> Result:
                 )
             card.updated_at = timezone.now()
             changed.append(card)
+        snapshot = content_undo.tags_before([card.pk for card in changed]) if changed else None
         Card.objects.bulk_update(changed, ["tags", "updated_at"], batch_size=500)
         # Anki's tags are the note's: the note takes the card's tags, its siblings follow.
         sync_note_tags([card.pk for card in changed])
+        if snapshot:
+            kind = StudyAction.TAG_ADD if add else StudyAction.TAG_REMOVE
+            content_undo.record_tags(user, kind, snapshot, now)
     return Result(len(changed), len(card_ids) - len(ids))
 
 
-def move(user, card_ids: list[int], deck_id) -> Result:
-    """To one of the user's own decks (curation.move_cards: all or nothing)."""
+def move(user, card_ids: list[int], deck_id, now=None) -> Result:
+    """To one of the user's own decks (curation.move_cards: all or nothing), undoable
+    (content_undo records each moved card's deck and place before, siblings included)."""
     target = Deck.objects.filter(owner=user, pk=deck_id).first()
     if target is None:
         raise BulkError("Choose one of your own decks to move the cards to.")
     ids = editable_ids(user, card_ids)
     try:
-        moved = move_cards(ids, target)
+        with transaction.atomic():
+            snapshot = content_undo.decks_before(ids)
+            moved = move_cards(ids, target)
+            content_undo.record_move(user, snapshot, target, now)
     except ValueError as error:
         raise BulkError(str(error)) from None
     return Result(moved, len(card_ids) - len(ids))

@@ -188,6 +188,11 @@ def undo_action(action: StudyAction) -> StudyAction:
             from .card_bulk import undo_schedule  # card_bulk's own record (forget, set due)
 
             problem = undo_schedule(action)
+        elif action.kind in (StudyAction.TAG_ADD, StudyAction.TAG_REMOVE, StudyAction.MOVE):
+            from . import content_undo  # the browser's tags and moves
+
+            is_move = action.kind == StudyAction.MOVE
+            problem = (content_undo.undo_move if is_move else content_undo.undo_tags)(action)
         else:
             undo = _undo_edit if action.kind == StudyAction.EDIT else _undo_marks
             problem = undo(action)

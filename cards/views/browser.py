@@ -148,25 +148,29 @@ def _run(user, data, ids) -> card_bulk.Result:
     return card_bulk.delete(user, ids)
 
 
-UNDOABLE = {"suspend", "unsuspend", "bury", "flag", "forget", "set_due"}
+UNDOABLE = {"suspend", "unsuspend", "bury", "flag", "forget", "set_due", "tag_add", "tag_remove",
+            "move"}  # fmt: skip
 
 
 @require_POST
 def card_browser_undo(request):
-    """Undo the learner's last suspend, unsuspend, bury, flag, forget or set due date (one
-    undo record per call, so a bulk action comes back whole, as Anki's undo does; a forget or
-    set due date whose cards were studied since is refused, and nothing changes)."""
+    """Undo the learner's last suspend, unsuspend, bury, flag, tag change, move, forget or set
+    due date (one undo record per call, so a bulk action comes back whole, as Anki's undo does;
+    one whose cards were studied or changed since is refused, and nothing changes)."""
     back = reverse("card_browser") + "?" + urlencode({"q": request.POST.get("q", "")})
     action = card_marks.last_action(request.user)
     if action is None or action.kind not in UNDOABLE:
-        messages.error(request, "There is no suspend, bury, flag, forget or due date to undo.")
+        nothing = "There is no suspend, bury, flag, tag change, move, forget or due date to undo."
+        messages.error(request, nothing)
         return redirect(back)
     try:
         card_marks.undo_action(action)
     except card_marks.UndoError as error:
         messages.error(request, str(error))
         return redirect(back)
-    count = len(action.before.get("marks") or action.before.get("schedule") or {})
+    before = action.before
+    count = len(before.get("marks") or before.get("schedule") or before.get("tags") or
+                before.get("deck") or {})  # fmt: skip
     plural = "s" if count != 1 else ""
     messages.success(request, f"Undid {action.get_kind_display().lower()}: {count} card{plural}.")
     return redirect(back)

@@ -178,7 +178,7 @@ def test_undo_puts_back_a_whole_bulk_suspend(owner_client, owner, cards):
     assert not MemoryState.objects.filter(user=owner, suspended=True).exists()
     response = owner_client.post(reverse("card_browser_undo"))
     message = str(list(get_messages(response.wsgi_request))[-1])
-    assert "no suspend, bury, flag, forget or due date to undo" in message
+    assert "no suspend, bury, flag, tag change, move, forget or due date to undo" in message
 
 
 def test_undo_never_touches_another_learners_action(owner_client, other, cards):

@@ -20,10 +20,11 @@ ACTIONS = {
     "unsuspend": ({}, 16),
     "bury": ({}, 16),
     "flag": ({"flag": "2"}, 17),
-    # Tags: one more, the notes taking their cards' tags (note_bulk.sync_note_tags).
-    "add_tags": ({"tags": "new"}, 17),
-    "remove_tags": ({"tags": "old"}, 17),
-    "move": ({}, 23),
+    # Tags: one more, the notes taking their cards' tags (note_bulk.sync_note_tags), and four
+    # for the undo record (tags before and after, the record, the trim of the undo stack).
+    "add_tags": ({"tags": "new"}, 21),
+    "remove_tags": ({"tags": "old"}, 21),
+    "move": ({}, 28),  # five for undo: decks before, the record and trim, a savepoint pair
     "forget": ({}, 16),
     "set_due": ({"due": "3"}, 16),
     "delete": ({}, 19),
