@@ -8,8 +8,6 @@ session live in the browser's session: an answer that reschedules nothing leaves
 log to undo from.
 """
 
-import time
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
@@ -25,12 +23,17 @@ from cards.services import custom_study_session as session_service
 from cards.services.reviews import (
     InvalidReview,
     StaleReview,
-    issue_review_token,
     preview_intervals,
 )
 from cards.services.settings import get_study_settings
 from cards.views.access import get_deck_for_user
-from cards.views.study import STALE_NOTICE, ReviewForm, _leech_notice, rating_buttons
+from cards.views.study import (
+    STALE_NOTICE,
+    ReviewForm,
+    _leech_notice,
+    card_context,
+    rating_buttons,
+)
 
 UNDO_KEY = "custom_study_undo"
 MAX_UNDO = 20
@@ -184,29 +187,20 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
     study page's templates and context keys."""
     user, session = request.user, queue.session
     settings = get_study_settings(user)
-    counts = queue.counts()
-    context = {
-        "deck": queue.deck,
-        "session": session,
-        "current": current,
-        "revealed": revealed,
-        "notice": notice,
-        "counts": counts,
-        "studied": queue.studied,
-        "progress_total": queue.studied + counts.total,
-        "can_undo": bool(request.session.get(UNDO_KEY)),
-        "scale": settings.rating_scale,
-        "shown_ms": int(time.time() * 1000),
-        "limits": settings,
+    context = card_context(
+        user, queue, current, settings, revealed=revealed, notice=notice,
+        announcement=announcement, finished="Custom study session finished.",
+    )  # fmt: skip
+    context.update(
+        session=session,
+        can_undo=bool(request.session.get(UNDO_KEY)),
+        limits=settings,
         **{name: reverse(url) for name, url in _URLS.items()},
-    }
+    )
     if current is not None:
-        context["token"] = issue_review_token(user, current.card, current.memory)
         context["buttons"] = _buttons(user, session, current, settings.rating_scale)
-        context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
     else:
         context["next_due"] = queue.next_due_at()
-        context["announcement"] = announcement or "Custom study session finished."
     page = "cards/_custom_study_update.html" if request.htmx else "cards/custom_study_session.html"
     return render(request, page, context)
 

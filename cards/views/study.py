@@ -144,39 +144,50 @@ def _render(request, queue, current, *, revealed=False, notice="", announcement=
     """The full page, or for htmx the card with counters and progress out of band."""
     user, deck = request.user, queue.deck
     settings = get_study_settings(user)
-    counts = queue.counts()
-    studied = queue.studied
-    context = {
-        "deck": deck,
-        "current": current,
-        "revealed": revealed,
-        "notice": notice,
-        "counts": counts,
-        "studied": studied,
-        "progress_total": studied + counts.total,
-        "can_undo": studied > 0 or request.session.get(UNDO_KEY, False),
-        "scale": settings.rating_scale,
-        "shown_ms": int(time.time() * 1000),
-        **_urls(deck),
-    }
+    context = card_context(
+        user, queue, current, settings, revealed=revealed, notice=notice,
+        announcement=announcement, finished="All done for now.",
+    )  # fmt: skip
+    context["can_undo"] = queue.studied > 0 or request.session.get(UNDO_KEY, False)
+    context.update(_urls(deck))
     if current is not None:
-        context["token"] = issue_review_token(user, current.card, current.memory)
         choices = preview_intervals(user, current.card, current.memory)
         context["buttons"] = rating_buttons(choices, settings.rating_scale)
-        # Code highlighting's 7.7 KB of CSS comes with the card that needs it (study.html).
-        card = current.card
-        context["code_styles"] = "<pre" in card.question_html or "<pre" in card.answer_html
         context["actions"] = _action_urls(deck, current.card)
         context["can_edit"] = current.card.deck.can_edit(user)
         context["flags"] = FLAGS
         context["flag"] = current.memory.flag if current.memory else 0
         context["flag_name"] = card_marks.FLAG_NAMES[context["flag"]]
-        context["announcement"] = announcement or f"Next card: {current.card.question[:150]}"
     else:
         context.update(_finished_context(request, queue, settings))
-        context["announcement"] = announcement or "All done for now."
     template = "cards/_study_update.html" if request.htmx else "cards/study.html"
     return render(request, template, context)
+
+
+def card_context(user, queue, current, settings, *, revealed, notice, announcement, finished):
+    """What every study page (a deck, all decks, a custom study session) shows of its queue
+    and of the card: counters, progress, the card with its review token, the announcement
+    (`finished` when there is no card). Each page adds its URLs, buttons and actions."""
+    counts = queue.counts()
+    context = {
+        "deck": queue.deck,
+        "current": current,
+        "revealed": revealed,
+        "notice": notice,
+        "counts": counts,
+        "studied": queue.studied,
+        "progress_total": queue.studied + counts.total,
+        "scale": settings.rating_scale,
+        "shown_ms": int(time.time() * 1000),
+        "announcement": announcement or finished,
+    }
+    if current is not None:
+        card = current.card
+        context["token"] = issue_review_token(user, card, current.memory)
+        # Code highlighting's 7.7 KB of CSS comes with the card that needs it (study.html).
+        context["code_styles"] = "<pre" in card.question_html or "<pre" in card.answer_html
+        context["announcement"] = announcement or f"Next card: {card.question[:150]}"
+    return context
 
 
 def _finished_context(request, queue, settings) -> dict:

@@ -101,6 +101,16 @@ def _screenshot_on_failure(request, page):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
 
 
+def sign_up(page, live_server, username):
+    """A new account through the sign-up form; ends on the dashboard."""
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
 def log_in(page, live_server, username, password=PASSWORD):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)

@@ -3,8 +3,7 @@ shows its saved or failed message beside Save, in view on a phone (issue 15, ite
 
 import pytest
 
-from tests.browser.conftest import _new_page, _screenshot_on_failure, log_in
-from tests.conftest import PASSWORD
+from tests.browser.conftest import _new_page, _screenshot_on_failure, log_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +24,6 @@ def open_page(browser, request, page_errors, live_server):
     for page in opened:
         _screenshot_on_failure(request, page)
         page.context.close()
-
-
-def sign_up(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/signup/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def in_view(page, selector) -> bool:

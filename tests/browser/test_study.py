@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, log_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +27,6 @@ def seed_deck(db, seed_path):
 
     call_command("import_deck", str(seed_path), "--public")
     return Deck.objects.get(name="Generative AI Flashcards")
-
-
-def sign_up(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/signup/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def counters(page) -> dict:
