@@ -5,7 +5,7 @@ are background work a page follows."""
 
 from cards.models.content import Card, CardQuerySet, Deck, DeckQuerySet, visible_decks_q
 from cards.models.jobs import ImportJob, OptimizerRun
-from cards.models.notes import NOTE_FIELDS, MediaFile, Note, NoteKind
+from cards.models.notes import NOTE_FIELDS, MediaFile, Note, NoteKind, NoteType
 from cards.models.scheduling import (
     MemoryState,
     ReviewLog,
@@ -19,7 +19,8 @@ from cards.models.study import CustomStudySession, StudyAction
 
 __all__ = [
     "NOTE_FIELDS", "Card", "CardQuerySet", "CustomStudySession", "Deck", "DeckQuerySet",
-    "ImportJob", "MediaFile", "MemoryState", "Note", "NoteKind", "OptimizerRun", "ReviewLog",
+    "ImportJob", "MediaFile", "MemoryState", "Note", "NoteKind", "NoteType", "OptimizerRun",
+    "ReviewLog",
     "StudyAction", "StudySettings", "default_fsrs_parameters", "default_learning_steps",
     "default_relearning_steps", "sync_studyable", "visible_decks_q",
 ]  # fmt: skip

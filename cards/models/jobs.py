@@ -56,6 +56,7 @@ class ImportJob(models.Model):
         DECK_FILE = "deck_file", "Deck file (CSV or export)"
         USER_DATA = "user_data", "All my data (JSON)"
         DECK_COPY = "deck_copy", "Copy of a deck"
+        APKG = "apkg", "Anki package (.apkg, .colpkg)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting"

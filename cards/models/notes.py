@@ -20,6 +20,8 @@ class NoteKind(models.TextChoices):
     REVERSED = "reversed", "Basic and reversed card"
     OPTIONAL_REVERSED = "optional_reversed", "Basic (optional reversed card)"
     CLOZE = "cloze", "Cloze"
+    # Any other note type, imported from Anki: its NoteType's card templates make the cards.
+    ANKI = "anki", "Anki note type"
 
 
 # Each kind's field names, in order (Anki's standard note types).
@@ -31,9 +33,52 @@ NOTE_FIELDS = {
 }
 
 
+class NoteType(models.Model):
+    """A note type imported from an Anki package other than the four standard ones: its
+    fields and card templates, which make the cards of its notes (cards/anki/templates.py).
+    Anki's note types belong to a collection; here to the user who imported them."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="note_types",
+    )  # fmt: skip
+    name = models.CharField(max_length=200, validators=[v.no_nul])
+    anki_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The note type's id in the Anki collection it came from."
+    )
+    is_cloze = models.BooleanField(
+        default=False, help_text="Anki's cloze kind: one card per c-number."
+    )
+    field_names = models.JSONField(default=list, help_text="The fields, in order.")
+    templates = models.JSONField(
+        default=list,
+        help_text='The card templates, in order: [{"name": …, "front": …, "back": …}].',
+    )
+    css = models.TextField(blank=True, validators=[v.no_nul])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "anki_id"],
+                condition=Q(anki_id__isnull=False),
+                name="notetype_unique_anki_id_per_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Note(models.Model):
     deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="notes")
     kind = models.CharField(max_length=20, choices=NoteKind.choices, default=NoteKind.BASIC)
+    note_type = models.ForeignKey(
+        NoteType, on_delete=models.PROTECT, null=True, blank=True, related_name="notes",
+        help_text="For kind 'anki': the imported note type whose templates make the cards.",
+    )  # fmt: skip
     fields = models.JSONField(
         default=dict, help_text="Field name -> Markdown text, in the kind's field order."
     )
