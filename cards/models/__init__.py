@@ -16,11 +16,11 @@ from cards.models.scheduling import (
     sync_studyable,
 )
 from cards.models.study import CustomStudySession, StudyAction
+from cards.models.trash import CardTrash
 
 __all__ = [
-    "NOTE_FIELDS", "Card", "CardQuerySet", "CustomStudySession", "Deck", "DeckQuerySet",
-    "ImportJob", "MediaFile", "MemoryState", "Note", "NoteKind", "NoteType", "OptimizerRun",
-    "ReviewLog",
-    "StudyAction", "StudySettings", "default_fsrs_parameters", "default_learning_steps",
-    "default_relearning_steps", "sync_studyable", "visible_decks_q",
+    "NOTE_FIELDS", "Card", "CardQuerySet", "CardTrash", "CustomStudySession", "Deck",
+    "DeckQuerySet", "ImportJob", "MediaFile", "MemoryState", "Note", "NoteKind", "NoteType",
+    "OptimizerRun", "ReviewLog", "StudyAction", "StudySettings", "default_fsrs_parameters",
+    "default_learning_steps", "default_relearning_steps", "sync_studyable", "visible_decks_q",
 ]  # fmt: skip

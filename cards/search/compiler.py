@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, Q, Value
+from django.db.models import F, Min, Q, Value
 
 from cards.models import Card, Deck, MemoryState, ReviewLog
 from cards.scheduling import State, learn_ahead_cutoff, study_day_start
@@ -53,6 +53,8 @@ class Context:
     day_start_hour: int
     decay: float
     _decks: list | None = field(default=None, repr=False)
+    # The decks a text term need read: those of a deck: term beside it (see _and).
+    text_decks: list[int] | None = None
 
     @classmethod
     def of(cls, user, now: datetime) -> Context:
@@ -88,16 +90,38 @@ def compile_node(node: nodes.Node, ctx: Context) -> Q:
 
 
 def _and(node, ctx):
+    """A deck: term limits the text terms beside it to its decks: a card elsewhere fails the
+    deck: term whatever its text, so the text of the other decks need not be read
+    (deck:French* (chat or chien): a quarter of the folded rows on SQLite)."""
+    narrowed = ctx
+    for child in node.children:
+        if isinstance(child, nodes.Deck) and literal_text(child.value) != "*":
+            ids = [pk for pk, name in ctx.decks() if matches_name(child.value, name)]
+            if ids:
+                known = narrowed.text_decks
+                ids = ids if known is None else [pk for pk in ids if pk in known]
+                narrowed = replace(narrowed, text_decks=ids or [0])
     q = Q()
     for child in node.children:
-        q &= compile_node(child, ctx)
+        q &= compile_node(child, narrowed)
     return q
 
 
 def _or(node, ctx):
-    q = compile_node(node.children[0], ctx)
-    for child in node.children[1:]:
-        q |= compile_node(child, ctx)
+    """Words joined by `or` (escaped alike) are one text condition: SQLite then reads each
+    visible card's folded text once, not once a word ((chat or chien): 2 scans → 1)."""
+    words: dict[bool, list[tuple[str, bool]]] = {}
+    others = []
+    for child in node.children:
+        if isinstance(child, nodes.Text):
+            pattern = like_pattern(child.value, contains=True)
+            words.setdefault(pattern[1], []).append(pattern)
+        else:
+            others.append(compile_node(child, ctx))
+    parts = [_like(ctx, TEXT_COLUMNS, patterns) for patterns in words.values()] + others
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
     return q
 
 
@@ -105,24 +129,33 @@ def _not(node, ctx):
     return ~compile_node(node.child, ctx)
 
 
+TEXT_COLUMNS = ("question", "answer")
+
+
 def _text(node, ctx):
-    return _like(ctx, ("question", "answer"), *like_pattern(node.value, contains=True))
+    return _like(ctx, TEXT_COLUMNS, [like_pattern(node.value, contains=True)])
 
 
 def _field_text(node, ctx):
     # Never probed: FTS5 checks an anchored pattern (`chat%`) row by row over every
     # trigram match of all users (33 ms at 20 users × 20,000 cards) to count the matches.
-    return _like(ctx, (node.field,), *like_pattern(node.value, contains=False), probe=False)
+    return _like(ctx, (node.field,), [like_pattern(node.value, contains=False)], probe=False)
 
 
-def _like(ctx, columns, pattern, escaped, probe=True) -> Q:
-    few = probe and rare_in_sqlite(columns, pattern, escaped)
-    return Q(TextLike(columns, pattern, escaped, decks=_decks_sql(ctx), few=few))
+def _like(ctx, columns, patterns: list[tuple[str, bool]], probe=True) -> Q:
+    """Any of `patterns` ((pattern, escaped) pairs, all escaped alike)."""
+    escaped = patterns[0][1]
+    texts = [pattern for pattern, _ in patterns]
+    # Each pattern probed, whatever the first says: the same queries whatever the data.
+    few = probe and all([rare_in_sqlite(columns, text, escaped) for text in texts])
+    return Q(TextLike(columns, texts, escaped, decks=_decks_sql(ctx), few=few))
 
 
 def _decks_sql(ctx):
     """The SQL of the user's visible decks' ids (the same as visible_cards'), for the SQLite
-    text terms to read only those decks' folded rows."""
+    text terms to read only those decks' folded rows; of fewer when a deck: term allows."""
+    if ctx.text_decks is not None:
+        return ", ".join(["%s"] * len(ctx.text_decks)), tuple(ctx.text_decks)
     return visible_decks(ctx.user).order_by().values("pk").query.sql_with_params()
 
 
@@ -302,8 +335,12 @@ def _rated(node, ctx):
 
 
 def _introduced(node, ctx):
+    """First reviewed on or after the day N-1 days ago: the cards whose earliest log is since
+    then, grouped from reviewlog_user_card_time alone (a log before and one after, as two
+    lists, read every old log's row for its card id: 32 → 17 ms at 20,000 cards, SQLite)."""
     since = ctx.day_start(1 - node.days)
-    return Q(_logs(ctx, reviewed_at__gte=since)) & ~Q(_logs(ctx, reviewed_at__lt=since))
+    logs = ReviewLog.objects.filter(user=ctx.user).values("card_id")
+    return _cards_of(logs.annotate(first=Min("reviewed_at")).filter(first__gte=since))
 
 
 def _added(node, ctx):

@@ -59,12 +59,13 @@ class _CardCondition(Expression):
 
 
 class TextLike(_CardCondition):
-    """The folded question and/or answer matches a LIKE pattern (from patterns.like_pattern),
-    among the cards of `deck_ids` (the user's visible decks)."""
+    """The folded question and/or answer matches any of some LIKE patterns (from
+    patterns.like_pattern, all escaped alike), among the cards of `decks` (the user's
+    visible decks). Several patterns (words joined by `or`) are one scan of the text."""
 
-    def __init__(self, columns, pattern: str, escaped: bool, decks=("", ()), few=False):
+    def __init__(self, columns, patterns, escaped: bool, decks=("", ()), few=False):
         super().__init__(*columns)
-        self.columns, self.pattern, self.escaped = columns, pattern, escaped
+        self.columns, self.patterns, self.escaped = columns, list(patterns), escaped
         self.decks = decks  # SQLite: the SQL of the user's visible decks' ids, its params
         self.few = few  # SQLite: few cards of all users match (see rare_in_sqlite)
 
@@ -72,17 +73,25 @@ class TextLike(_CardCondition):
         # PostgreSQL's LIKE escapes with a backslash by default.
         parts = [
             f"{_folded_column(sql, name)} LIKE studyapp_fold(%s)"
+            for _ in self.patterns
             for sql, name in zip(columns, self.columns, strict=True)
         ]
-        return f"({' OR '.join(parts)})", [self.pattern] * len(columns)
+        params = [pattern for pattern in self.patterns for _ in columns]
+        return f"({' OR '.join(parts)})", params
 
     def sqlite(self, pk_sql, columns):
-        params = [fold(self.pattern)] * len(self.columns)
+        params = [fold(pattern) for pattern in self.patterns for _ in self.columns]
         if self.few:  # the index's matches, as a list
-            selects = [f"SELECT rowid FROM {FTS_TABLE} WHERE {c} LIKE %s" for c in self.columns]
+            selects = [
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {c} LIKE %s"
+                for _ in self.patterns
+                for c in self.columns
+            ]
             return f"{pk_sql} IN ({' UNION ALL '.join(selects)})", params
         escape = " ESCAPE '\\'" if self.escaped else ""
-        likes = " OR ".join(f"f.{column} LIKE %s{escape}" for column in self.columns)
+        likes = " OR ".join(
+            f"f.{column} LIKE %s{escape}" for _ in self.patterns for column in self.columns
+        )
         return _in_decks(pk_sql, self.decks, likes), [*self.decks[1], *params]
 
 

@@ -2,8 +2,9 @@
 returning how many cards it changed.
 
 The learner's own marks (suspend, bury, flag) are services/card_marks' (undoable there);
-this module adds what changes a card's content — tags, deck, deletion: only on cards whose
-deck the user may edit (Deck.editable_by: their own; staff also public and site decks) — and
+this module adds what changes a card's content — tags, deck: only on cards whose deck the
+user may edit (Deck.editable_by: their own; staff also public and site decks); deletion (kept
+for undo by services/card_trash): only the user's own cards — and
 what changes the learner's own schedule — forget, set due date: only their own memory states,
 never another learner's.
 """
@@ -21,10 +22,9 @@ from django.utils.dateparse import parse_datetime
 
 from cards.models import Card, Deck, MemoryState, StudyAction, visible_decks_q
 from cards.scheduling import State, study_day_start
-from cards.services import content_undo
+from cards.services import card_trash, content_undo
 from cards.services.card_marks import _record
 from cards.services.curation import move_cards
-from cards.services.deletion import delete_cards
 from cards.services.note_bulk import sync_note_tags
 from cards.services.settings import get_study_settings, study_day_bounds
 
@@ -123,12 +123,11 @@ def move(user, card_ids: list[int], deck_id, now=None) -> Result:
     return Result(moved, len(card_ids) - len(ids))
 
 
-def delete(user, card_ids: list[int]) -> Result:
+def delete(user, card_ids: list[int], now=None) -> Result:
     """Delete the user's own cards (never a shared deck's, even for staff: that is curation,
-    in the admin). Batches of short transactions (services/deletion)."""
-    ids = list(Card.objects.filter(pk__in=card_ids, deck__owner=user).values_list("pk", flat=True))
-    deleted = delete_cards(Card.objects.filter(pk__in=ids))
-    return Result(deleted, len(card_ids) - len(ids))
+    in the admin), in one transaction, undoably (services/card_trash keeps what went)."""
+    deleted, _ = card_trash.delete(user, card_ids, now)
+    return Result(deleted, len(card_ids) - deleted)
 
 
 # -- the learner's own schedule ------------------------------------------------------------

@@ -9,7 +9,7 @@ card changed since (its tags differ from what the action left, it is no longer i
 was moved to, it was deleted) or may no longer be edited, undo refuses and changes nothing:
 never half a bulk action, never over a later change.
 
-Delete is not undoable here (docs/search.md says why).
+Delete's undo is services/card_trash's (the rows it removed are kept there, not here).
 """
 
 from __future__ import annotations

@@ -8,17 +8,18 @@ in like any result.
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.forms_browser import BULK_LIMIT, BulkActionForm
-from cards.models import Deck
+from cards.models import CardTrash, Deck
 from cards.search import SearchError, parse
 from cards.search.browse import DEFAULT_SORT, SORTS, page_of
 from cards.search.compiler import Context, compile_node, scans_text, visible_cards
-from cards.services import card_bulk, card_marks
+from cards.services import card_bulk, card_marks, card_trash
 
 
 @require_GET
@@ -109,9 +110,12 @@ def card_browser_action(request):
         messages.error(request, f"Nothing changed: {getattr(error, 'message', error)}")
         return redirect(back)
     label = dict(form.fields["action"].choices)[data["action"]]
-    text = f"{label}: {result.changed} card{'s' if result.changed != 1 else ''} changed."
+    verb = "deleted" if data["action"] == "delete" else "changed"
+    text = f"{label}: {result.changed} card{'s' if result.changed != 1 else ''} {verb}."
     if result.skipped:
         text += f" {result.skipped} left as they were (not yours to change, or no change due)."
+    if data["action"] == "delete" and result.changed:
+        text += " Undo puts them back."
     messages.success(request, text)
     return redirect(back)
 
@@ -150,18 +154,32 @@ def _run(user, data, ids) -> card_bulk.Result:
 
 UNDOABLE = {"suspend", "unsuspend", "bury", "flag", "forget", "set_due", "tag_add", "tag_remove",
             "move"}  # fmt: skip
+NOTHING_TO_UNDO = (
+    "There is no suspend, bury, flag, tag change, move, forget, due date or delete to undo."
+)
 
 
 @require_POST
 def card_browser_undo(request):
-    """Undo the learner's last suspend, unsuspend, bury, flag, tag change, move, forget or set
-    due date (one undo record per call, so a bulk action comes back whole, as Anki's undo does;
-    one whose cards were studied or changed since is refused, and nothing changes)."""
+    """Undo the learner's last suspend, unsuspend, bury, flag, tag change, move, forget, set
+    due date or delete (one undo record per call, so a bulk action comes back whole, as Anki's
+    undo does; one whose cards were studied or changed since is refused, and nothing changes).
+    With `trash` (a delete's id), that delete of the user's; another user's is a 404."""
     back = reverse("card_browser") + "?" + urlencode({"q": request.POST.get("q", "")})
+    if request.POST.get("trash"):
+        trash = get_object_or_404(
+            CardTrash.objects.defer("rows"), pk=_int_or_404(request.POST["trash"]),
+            user=request.user,
+        )  # fmt: skip
+        return _restore(request, trash, back)
     action = card_marks.last_action(request.user)
-    if action is None or action.kind not in UNDOABLE:
-        nothing = "There is no suspend, bury, flag, tag change, move, forget or due date to undo."
-        messages.error(request, nothing)
+    if action is not None and action.kind not in UNDOABLE:
+        action = None
+    trash = card_trash.latest(request.user)
+    if trash is not None and (action is None or trash.created_at >= action.created_at):
+        return _restore(request, trash, back)
+    if action is None:
+        messages.error(request, NOTHING_TO_UNDO)
         return redirect(back)
     try:
         card_marks.undo_action(action)
@@ -174,3 +192,20 @@ def card_browser_undo(request):
     plural = "s" if count != 1 else ""
     messages.success(request, f"Undid {action.get_kind_display().lower()}: {count} card{plural}.")
     return redirect(back)
+
+
+def _restore(request, trash, back):
+    try:
+        count = card_trash.restore(trash)
+    except card_trash.TrashError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    plural = "s" if count != 1 else ""
+    messages.success(request, f"Undid delete: {count} card{plural} restored.")
+    return redirect(back)
+
+
+def _int_or_404(text: str) -> int:
+    if not text.isdigit():
+        raise Http404("No such delete to undo.")
+    return int(text)

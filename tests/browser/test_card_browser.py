@@ -140,3 +140,34 @@ def test_tag_rename_then_search_by_the_new_name(page, live_server, learner, page
     page.wait_for_url(re.compile(r".*q=tag%3Agrammar$|.*q=tag%3Agrammar&.*"))
     expect(results(page)).to_have_count(2)
     assert page_errors == []
+
+
+def test_delete_a_selection_then_undo_brings_the_rows_back(page, live_server, learner, page_errors):
+    from cards.models import Card, MemoryState
+
+    french = list(Card.objects.filter(deck__name="French").order_by("pk"))
+    MemoryState.objects.create(user=learner, card=french[0], deck=french[0].deck, state=0,
+                               due=french[0].created_at, flag=3)  # fmt: skip
+    log_in(page, live_server, "dana")
+    page.goto(f"{live_server.url}/cards/?q=deck%3Afrench")
+    expect(results(page)).to_have_count(3)
+    boxes = page.locator("#browser-results tbody input[type=checkbox]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.click(".browser-bulk summary")
+    page.select_option("#id_action", "delete")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector(".messages")
+    assert "2 cards deleted. Undo puts them back." in page.inner_text(".messages")
+    expect(results(page)).to_have_count(1)
+    page.click(".browser-bulk summary")
+    page.click("form.browser-undo button")
+    page.wait_for_selector(".messages")
+    assert "Undid delete: 2 cards restored." in page.inner_text(".messages")
+    expect(results(page)).to_have_count(3)
+    assert query_of(page) == "deck:french"
+    assert sorted(Card.objects.filter(deck__name="French").values_list("pk", flat=True)) == [
+        card.pk for card in french
+    ]
+    assert MemoryState.objects.get(card=french[0]).flag == 3
+    assert page_errors == []

@@ -120,15 +120,16 @@ def test_query_count_does_not_grow_with_the_collection(
 ):
     monkeypatch.setattr(browse, "PAGE_SIZE", 5)
     build(owner, other, cards=cards)
-    # Expect 5 queries: session, user (study settings joined), the page of cards with their
-    # count (deck joined; one pass: the search reads tags), the page's memory states, the
-    # user's decks (the move action's choices). deck:* needs no list of decks.
-    with django_assert_num_queries(5):
+    # Expect 6 queries: session, user (study settings joined), the page's ids with their
+    # count (one pass: the search reads tags), the page's cards (deck joined), the page's
+    # memory states, the user's decks (the move action's choices). deck:* needs no list of
+    # decks.
+    with django_assert_num_queries(6):
         response = owner_client.get(URL, {"q": "deck:* -is:suspended or tag:verbs", "sort": "due"})
     assert response.status_code == 200
     cursor = response.context["page"].next_cursor
     # A next page (keyset): the count is its own query (the window would count what
-    # follows the cursor).
+    # follows the cursor), and the page's ids a subquery of the page's cards.
     with django_assert_num_queries(6):
         owner_client.get(
             URL, {"q": "deck:* -is:suspended or tag:verbs", "sort": "due", "after": cursor}

@@ -165,7 +165,8 @@ def test_set_due_date_refuses_nonsense(owner_client, owner, cards):
 
 def test_delete_only_my_own_cards(owner_client, cards):
     messages = post(owner_client, "delete", [cards["a"], cards["p"], cards["x"]])
-    assert messages[0].startswith("Delete (your own cards): 1 card changed. 2 left")
+    assert messages[0].startswith("Delete (your own cards): 1 card deleted. 2 left")
+    assert messages[0].endswith(" Undo puts them back.")
     assert set(Card.objects.values_list("question", flat=True)) == {"b", "p", "x"}
 
 
@@ -178,7 +179,7 @@ def test_undo_puts_back_a_whole_bulk_suspend(owner_client, owner, cards):
     assert not MemoryState.objects.filter(user=owner, suspended=True).exists()
     response = owner_client.post(reverse("card_browser_undo"))
     message = str(list(get_messages(response.wsgi_request))[-1])
-    assert "no suspend, bury, flag, tag change, move, forget or due date to undo" in message
+    assert "no suspend, bury, flag, tag change, move, forget, due date or delete to undo" in message
 
 
 def test_undo_never_touches_another_learners_action(owner_client, other, cards):

@@ -228,7 +228,7 @@ def test_the_study_pages_undo_takes_a_move_back_too(owner, cards):
 
 
 @pytest.mark.parametrize("size", [6, 60])
-@pytest.mark.parametrize(("action", "queries"), [("add_tags", 13), ("move", 16)])
+@pytest.mark.parametrize(("action", "queries"), [("add_tags", 14), ("move", 17)])
 def test_undo_queries_constant(owner_client, owner, django_assert_num_queries, size, action,
                                queries):  # fmt: skip
     from cards.services.notes import create_note

@@ -37,6 +37,11 @@ QUERIES = [
     # history and dates
     "rated:1", "rated:7", "rated:30:1", "rated:10:4", "-rated:30", "introduced:7",
     "introduced:30", "added:1", "added:10", "edited:3", "edited:20",
+    # words joined by or are one text condition; a deck: term narrows the text read beside it
+    "chat or eleve or is:new", r"chat or dog\_bone or cafe", "deck:French (chat or chien)",
+    "deck:French -chat", "deck:Fr* tag:verbs", "deck:French (front:chat or cafe)",
+    "deck:French deck:Géographie chat", "(deck:French chat) or (deck:Géographie cafe)",
+    "deck:French* -deck:French::Verbs chat",
 ]  # fmt: skip
 
 
@@ -75,7 +80,7 @@ def test_the_collection_exercises_each_query(collection, owner):
     trivial = [q for q in QUERIES if len(expected(collection, q, owner)) in (0, len(collection))]
     assert set(trivial) <= {
         "", "*", "deck:*", "deck:nothing", "deck:French*secret", "prop:r<=1", "flag:5",
-        'front:"chat chien"',
+        'front:"chat chien"', "deck:French deck:Géographie chat",
     }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ ACTIONS = {
     "move": ({}, 28),  # five for undo: decks before, the record and trim, a savepoint pair
     "forget": ({}, 16),
     "set_due": ({"due": "3"}, 16),
-    "delete": ({}, 19),
+    "delete": ({}, 24),
 }
 
 
