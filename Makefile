@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SEED := fixtures/generative-ai-flashcards.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: one per core (CI's machine has two); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
-.PHONY: install run test lint format browser faketime bench bench-instructions bench-import check-deploy clean
+.PHONY: install run test lint format browser faketime bench bench-instructions bench-import bench-apkg check-deploy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -47,13 +49,17 @@ format: install
 
 test: install browser faketime lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 check-deploy: install
 	scripts/check-deploy
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.apkg_import
+
+bench-apkg: install
+	$(BIN)/python -m bench.apkg_import
 
 bench-instructions: install
 	$(BIN)/python -m bench.instructions
