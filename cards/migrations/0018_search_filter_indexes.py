@@ -26,11 +26,20 @@ INDEXES = {
 }
 
 
+NEEDS_ANSWER = """CREATE INDEX "card_deck_needs_answer" ON "cards_card" ("deck_id") WHERE "answer" = ''"""
+
+
 def analyze(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "sqlite":
         return  # PostgreSQL's planner reads the tables' statistics, kept by autovacuum
     with connection.cursor() as cursor:
+        # Without statistics (a database never ANALYZEd, as `make run` leaves it) SQLite breaks
+        # a cost tie between two indexes on deck_id by taking the newer one: card_deck_created
+        # would then count the dashboard's blank cards by reading every card of the deck.
+        # Made again after it, the partial index wins the tie (tests/perf/test_query_budgets).
+        cursor.execute("DROP INDEX card_deck_needs_answer")
+        cursor.execute(NEEDS_ANSWER)
         cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
         if cursor.fetchone():
             for name in INDEXES:
