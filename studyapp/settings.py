@@ -261,6 +261,15 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # Any request body larger than this is refused with 413 before it is read (cards.middleware).
 REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(IMPORT_MAX_BYTES + 1024 * 1024)))
+# Anki packages (docs/anki.md): the one upload allowed to be big. It waits for the task worker
+# as a private file in IMPORT_UPLOAD_DIR (shared by the web and worker processes), not in the
+# database, and is removed when its job ends or is swept.
+APKG_MAX_BYTES = int(os.environ.get("APKG_MAX_BYTES", str(300 * 1024 * 1024)))
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", BASE_DIR / "uploads"))
+# What a package may unpack to (collection + media, counted as they stream out, whatever the
+# zip declares) and how many media files its map may list (cards/anki/package.py).
+ANKI_MAX_UNPACKED_BYTES = int(os.environ.get("ANKI_MAX_UNPACKED_BYTES", str(2 * 1024**3)))
+ANKI_MAX_MEDIA_FILES = int(os.environ.get("ANKI_MAX_MEDIA_FILES", "50000"))
 
 # --- Images on cards (cards/services/media.py, docs/configuration.md) -------------------------
 # Stored through Django's storage API: the filesystem under MEDIA_ROOT unless MEDIA_STORAGE names
@@ -287,6 +296,7 @@ MEDIA_PUBLIC_MAX_AGE = int(os.environ.get("MEDIA_PUBLIC_MAX_AGE", str(365 * 24 *
 
 # --- Limits: bound the work one user can ask of the server (docs/configuration.md) -----------
 IMPORT_MAX_CARDS = int(os.environ.get("IMPORT_MAX_CARDS", "20000"))  # cards in one import file
+APKG_MAX_CARDS = int(os.environ.get("APKG_MAX_CARDS", "100000"))  # cards in one Anki package
 DECK_MAX_CARDS = int(os.environ.get("DECK_MAX_CARDS", "50000"))
 USER_MAX_DECKS = int(os.environ.get("USER_MAX_DECKS", "500"))
 
