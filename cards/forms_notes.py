@@ -29,7 +29,8 @@ CLOZE_HELP = (
 class NoteForm(forms.Form):
     kind = forms.ChoiceField(
         label="Note type",
-        choices=NoteKind.choices,
+        # Kind "anki" only comes from an import (its note type's templates make the cards).
+        choices=[choice for choice in NoteKind.choices if choice[0] != NoteKind.ANKI],
         initial=NoteKind.BASIC,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose one of the four note types."},
@@ -72,6 +73,20 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         if note is not None:
             self.fields["kind"].disabled = True
+        if note is not None and note.kind == NoteKind.ANKI:
+            # An imported note: its own note type's fields, Anki's HTML (sanitised on render).
+            self.fields["kind"].choices = NoteKind.choices
+            for index, name in enumerate(note.note_type.field_names):
+                self.fields[f"anki_{index}"] = forms.CharField(
+                    label=name, required=False, initial=note.fields.get(name, ""),
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )  # fmt: skip
+
+    @property
+    def anki_fields(self):
+        """An imported note's own fields, bound, for the page (empty for the standard kinds):
+        `{% for field in form.anki_fields %}{% include "cards/_note_field.html" %}{% endfor %}`."""
+        return [self[name] for name in self.fields if name.startswith("anki_")]
 
     @property
     def basic_field_names(self):
@@ -84,6 +99,9 @@ class NoteForm(forms.Form):
     def note_fields(self) -> dict[str, str]:
         """The chosen kind's fields, by their note names."""
         kind = self.cleaned_data["kind"]
+        if kind == NoteKind.ANKI:
+            names = self.note.note_type.field_names
+            return {name: self.cleaned_data.get(f"anki_{i}") or "" for i, name in enumerate(names)}
         fields = {}
         for name in NOTE_FIELDS[kind]:
             value = self.cleaned_data.get(FORM_FIELDS[name])
@@ -96,7 +114,8 @@ class NoteForm(forms.Form):
         cleaned = super().clean()
         if "kind" in cleaned:
             try:
-                self.cards = generate(cleaned["kind"], self.note_fields())
+                note_type = self.note.note_type if cleaned["kind"] == NoteKind.ANKI else None
+                self.cards = generate(cleaned["kind"], self.note_fields(), note_type)
             except NoteError as exc:
                 self.add_note_error(exc)
         return cleaned

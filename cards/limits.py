@@ -9,6 +9,7 @@ who needs more raises the setting.
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.db import models
 
 from cards.models import Deck
 
@@ -67,3 +68,42 @@ def _check_deck_sizes(new_cards_by_deck) -> None:
                 f"{labels[slot]} has {have.get(slot, 0):,} cards and this would add {n:,}; a "
                 f"deck holds at most {settings.DECK_MAX_CARDS:,} cards (DECK_MAX_CARDS)"
             )
+
+
+def check_package_limits(owner, cards_by_deck_name: Mapping[str, int]) -> None:
+    """An Anki package's limits: all its cards at most APKG_MAX_CARDS (a collection, not one
+    file of a deck: higher than IMPORT_MAX_CARDS), the decks it would create within
+    USER_MAX_DECKS, and each deck within DECK_MAX_CARDS. `owner` None: site decks. A deck
+    that exists already counts only the cards beyond those it holds from Anki (a re-import
+    updates them in place)."""
+    total = sum(cards_by_deck_name.values())
+    if total > settings.APKG_MAX_CARDS:
+        raise LimitError(
+            f"the package has {total:,} cards; one Anki import takes at most "
+            f"{settings.APKG_MAX_CARDS:,} (APKG_MAX_CARDS): export its decks one at a time"
+        )
+    existing = {
+        deck.name: deck
+        for deck in Deck.objects.filter(owner=owner, name__in=list(cards_by_deck_name))
+    }
+    from_anki = {}
+    if existing:
+        from cards.models import Card
+
+        rows = (
+            Card.objects.filter(deck__in=existing.values())
+            .exclude(note__guid="")
+            .values_list("deck_id")
+            .annotate(n=models.Count("*"))
+            .order_by()
+        )
+        from_anki = dict(rows)
+    adding: dict = {}
+    for name, n in cards_by_deck_name.items():
+        deck = existing.get(name)
+        if deck is None:
+            adding[name] = n
+        else:
+            adding[deck] = max(0, n - from_anki.get(deck.pk, 0))
+    new_decks = sum(1 for name in cards_by_deck_name if name not in existing)
+    check_limits(owner, new_decks=new_decks, new_cards_by_deck=adding)

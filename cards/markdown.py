@@ -124,7 +124,42 @@ def tidy_exported_markdown(text: str) -> str:
     return _BOLD_SPAN.sub(_move_spaces_out, text)
 
 
+# One line of words, digits, spaces and plain punctuation, starting with a letter and ending
+# without a space: no Markdown reads anything into it (no list, heading, emphasis, link,
+# entity or break), so it renders as itself in a paragraph (tests/anki/test_markdown_plain.py).
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:?']*+(?<! )")
+
+
+# The same with **bold** spans (Anki's <b> as an import writes it): the line split at "**" has
+# plain runs outside (the first starting with a letter or empty, the others after a space) and
+# words inside that start with a letter or digit and end without a space, so each "**" opens or
+# closes as CommonMark's flanking rules say (tests/anki/test_markdown_bold.py).
+_BOLD_INSIDE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.;:?']*+(?<! )")
+_BOLD_FIRST = re.compile(r"(?:[A-Za-z][A-Za-z0-9 ,.;:?']*+(?<= ))?")
+_BOLD_MIDDLE = re.compile(r" [A-Za-z0-9 ,.;:?']*+(?<= )")
+_BOLD_LAST = re.compile(r"(?: [A-Za-z0-9 ,.;:?']*+(?<! ))?")
+
+
+def _plain_bold(text: str) -> str | None:
+    """The HTML of a plain line with bold spans, or None when it is not one."""
+    parts = text.split("**")
+    if len(parts) < 3 or len(parts) % 2 == 0:
+        return None
+    outside = [_BOLD_FIRST, *[_BOLD_MIDDLE] * (len(parts) // 2 - 1), _BOLD_LAST]
+    html = []
+    for i, part in enumerate(parts):
+        pattern = _BOLD_INSIDE if i % 2 else outside[i // 2]
+        if not pattern.fullmatch(part):
+            return None
+        html.append(f"<strong>{part}</strong>" if i % 2 else part)
+    return f"<p>{''.join(html)}</p>\n"
+
+
 def render_markdown(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return f"<p>{text}</p>\n"  # an import renders 200,000 of these
+    if "**" in text and (bold := _plain_bold(text)) is not None:
+        return bold
     if not text.strip():
         return ""
     budget = _highlight_deadline.set(time.monotonic() + HIGHLIGHT_SECONDS)

@@ -14,13 +14,17 @@ import struct
 from dataclasses import dataclass
 
 _U32 = 1 << 32
-# Anki's fuzz ranges: (start day, end day, fraction) summed piecewise on top of a 1-day base.
-_FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.10), (20.0, math.inf, 0.05))
+_F32 = struct.Struct("f")
+_pack_f32, _unpack_f32 = _F32.pack, _F32.unpack
 
 
 def f32(x: float) -> float:
     """Round to the nearest single-precision float (Rust's f32), kept as a Python float."""
-    return struct.unpack("f", struct.pack("f", x))[0]
+    return _unpack_f32(_pack_f32(x))[0]
+
+
+# Anki's fuzz ranges: (start day, end day, f32 fraction) summed piecewise on a 1-day base.
+_FUZZ_RANGES = ((2.5, 7.0, f32(0.15)), (7.0, 20.0, f32(0.10)), (20.0, math.inf, f32(0.05)))
 
 
 def round_half_away(x: float) -> int:
@@ -86,8 +90,9 @@ def _fuzz_delta(interval: float) -> float:
         return 0.0
     delta = 1.0
     for start, end, factor in _FUZZ_RANGES:
-        piece = max(f32(min(interval, end) - start), 0.0)
-        delta = f32(delta + f32(f32(factor) * piece))
+        if interval <= start:
+            break  # this range and the later ones add nothing
+        delta = f32(delta + f32(factor * f32(min(interval, end) - start)))
     return delta
 
 
@@ -114,10 +119,7 @@ def with_review_fuzz(interval: float, minimum: int, maximum: int, factor: float 
 def review_floor(interval: float, previous: int, maximum: int) -> int:
     """Anki's minimum_review_fuzz_interval: a passed review does not shrink the interval
     unless the new interval's fuzz window lies wholly below the previous one."""
-    rounded = _as_u32(round_half_away(f32(interval)))
-    _, upper = fuzz_bounds(interval, 1, maximum)
-    if rounded > previous:
+    if _as_u32(round_half_away(f32(interval))) > previous:
         return previous + 1
-    if previous <= upper:
-        return previous
-    return 0
+    _, upper = fuzz_bounds(interval, 1, maximum)
+    return previous if previous <= upper else 0

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import fsrs_rs_python as fr
 
 from .days import get_zone, require_aware, study_day, study_day_start
 from .fuzz import FuzzDraw, round_half_away, round_places
 from .ratings import Grade
-from .rules import SECONDS_PER_DAY, Plan, RuleContext, State, review_plans, step_plans
+from .rules import SECONDS_PER_DAY, Plan, RuleContext, State, review_plan, step_plan
 
 DEFAULT_PARAMETERS: tuple[float, ...] = tuple(fr.DEFAULT_PARAMETERS)
 
@@ -153,7 +154,9 @@ class Scheduler:
     # -- public API -----------------------------------------------------------------------
 
     def review(self, card: CardState, grade: Grade, now: datetime, fuzz: FuzzDraw | str) -> Outcome:
-        return self.outcomes(card, now, fuzz)[Grade(grade)]
+        """The answer's outcome, equal to outcomes()[grade] but computing only this grade's plan
+        (a history replay answers a million reviews; tests/scheduling/test_one_grade.py)."""
+        return self._answer(self._situation(card, now, fuzz), Grade(grade))
 
     def preview(
         self, card: CardState, now: datetime, fuzz: FuzzDraw | str
@@ -174,38 +177,12 @@ class Scheduler:
     def outcomes(
         self, card: CardState, now: datetime, fuzz: FuzzDraw | str
     ) -> dict[Grade, Outcome]:
-        """What each grade would do; review() and preview() both read from this.
+        """What each grade would do; preview() reads from this.
 
         `fuzz` is the answer's random draw (a FuzzDraw, or a seed string that names one).
         """
-        now = require_aware(now, "now")
-        draw = _draw(fuzz)
-        next_day = self._next_day_start(now)
-        elapsed = self._elapsed(card, now, next_day)
-        memory = None
-        if card.state != State.NEW and card.stability is not None and card.difficulty is not None:
-            memory = fr.MemoryState(card.stability, card.difficulty)
-        # days_elapsed=0 selects FSRS-6's same-day stability rule inside the library.
-        nxt = self._fsrs.next_states(memory, self.policy.desired_retention, elapsed)
-        p = self.policy
-        ctx = RuleContext(
-            learning_steps=p.learning_steps,
-            relearning_steps=p.relearning_steps,
-            maximum_interval=p.maximum_interval,
-            short_term=self._short_term,
-            factor=draw.review_factor if p.enable_fuzz else None,
-        )
-        if card.state == State.REVIEW:
-            plans = review_plans(self.scheduled_days(card), nxt, ctx)
-        else:
-            plans = step_plans(card.state, card.step, nxt, ctx)
-        r = self._retrievability(card, elapsed) if memory is not None else None
-        result = {}
-        for grade in Grade:
-            mem = getattr(nxt, grade.name.lower()).memory
-            timing = self._due(plans[grade], now, next_day, draw)
-            result[grade] = self._outcome(card, grade, now, elapsed, r, mem, plans[grade], timing)
-        return result
+        situation = self._situation(card, now, fuzz)
+        return {grade: self._answer(situation, grade) for grade in Grade}
 
     def scheduled_days(self, card: CardState) -> int:
         """A review card's current interval (Anki's card.interval): study days from its last
@@ -213,18 +190,73 @@ class Scheduler:
         if card.due is None or card.last_review is None:
             return 0
         p = self.policy
-        due_day = study_day(card.due, p.timezone, p.day_start_hour)
-        last_day = study_day(card.last_review, p.timezone, p.day_start_hour)
+        due_day = _study_day(card.due, p.timezone, p.day_start_hour)
+        last_day = _study_day(card.last_review, p.timezone, p.day_start_hour)
         return max((due_day - last_day).days, 0)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _situation(self, card: CardState, now: datetime, fuzz: FuzzDraw | str) -> _Situation:
+        """Everything an answer's outcome needs besides its grade."""
+        now = require_aware(now, "now")
+        draw = _draw(fuzz)
+        p = self.policy
+        today = _study_day(now, p.timezone, p.day_start_hour)
+        next_day = _day_start(today + timedelta(days=1), p.timezone, p.day_start_hour)
+        elapsed = self._elapsed(card, now, next_day)
+        memory = None
+        if card.state != State.NEW and card.stability is not None and card.difficulty is not None:
+            memory = fr.MemoryState(card.stability, card.difficulty)
+        # days_elapsed=0 selects FSRS-6's same-day stability rule inside the library.
+        nxt = self._fsrs.next_states(memory, p.desired_retention, elapsed)
+        ctx = RuleContext(
+            learning_steps=p.learning_steps,
+            relearning_steps=p.relearning_steps,
+            maximum_interval=p.maximum_interval,
+            short_term=self._short_term,
+            factor=draw.review_factor if p.enable_fuzz else None,
+        )
+        r = self._retrievability(card, elapsed) if memory is not None else None
+        return _Situation(card, now, draw, today, next_day, elapsed, nxt, ctx, r)
+
+    def _answer(self, s: _Situation, grade: Grade) -> Outcome:
+        card = s.card
+        if card.state == State.REVIEW:
+            plan = review_plan(grade, self.scheduled_days(card), s.nxt, s.ctx)
+        else:
+            plan = step_plan(grade, card.state, card.step, s.nxt, s.ctx)
+        memory = getattr(s.nxt, grade.name.lower()).memory
+        due, days = self._due(plan, s)
+        lapse = card.state == State.REVIEW and grade == Grade.AGAIN
+        after = CardState(
+            state=plan.state,
+            step=plan.step,
+            # Anki stores S to 4 decimals and D to 3 and goes on from the rounded values.
+            stability=round_places(memory.stability, 4),
+            difficulty=round_places(memory.difficulty, 3),
+            due=due,
+            last_review=s.now,
+            reps=card.reps + 1,
+            lapses=card.lapses + (1 if lapse else 0),
+        )
+        return Outcome(
+            before=card,
+            after=after,
+            grade=grade,
+            reviewed_at=s.now,
+            elapsed_days=s.elapsed,
+            retrievability=s.r,
+            interval=due - s.now,
+            scheduled_days=days,
+            step_seconds=plan.seconds if days == 0 else 0,
+        )
 
     def _next_day_start(self, now: datetime) -> datetime:
         # Our one intended difference from Anki: the next day starts at the local hour even
         # on a DST-change morning (Anki adds 24 h to today's start in today's UTC offset).
         p = self.policy
         today = study_day(now, p.timezone, p.day_start_hour)
-        return study_day_start(today + timedelta(days=1), p.timezone, p.day_start_hour)
+        return _day_start(today + timedelta(days=1), p.timezone, p.day_start_hour)
 
     def _elapsed(self, card: CardState, now: datetime, next_day: datetime) -> int:
         if card.last_review is None:
@@ -239,59 +271,40 @@ class Scheduler:
             return None
         return forgetting_curve(elapsed, card.stability, self.policy.parameters[20])
 
-    def _due(
-        self, plan: Plan, now: datetime, next_day: datetime, draw: FuzzDraw
-    ) -> tuple[datetime, int]:
+    def _due(self, plan: Plan, s: _Situation) -> tuple[datetime, int]:
         """(due, whole days) of a plan: reviews and day learning fall due at a day start."""
         p = self.policy
         days = plan.days
         if plan.state != State.REVIEW:
-            until = math.floor(next_day.timestamp()) - math.floor(now.timestamp())
+            until = math.floor(s.next_day.timestamp()) - math.floor(s.now.timestamp())
             if plan.seconds < until:
                 # An intraday step, delayed by up to min(25%, 5 min) (learning_ivl_with_fuzz).
-                delay = draw.learning_delay(plan.seconds) if p.enable_fuzz else plan.seconds
-                return now + timedelta(seconds=delay), 0
+                delay = s.draw.learning_delay(plan.seconds) if p.enable_fuzz else plan.seconds
+                return s.now + timedelta(seconds=delay), 0
             # Day learning (IntervalKind::maybe_as_days): due at the start of a later day.
             days = (plan.seconds - until) // SECONDS_PER_DAY + 1
-        day = study_day(now, p.timezone, p.day_start_hour) + timedelta(days=days)
-        return study_day_start(day, p.timezone, p.day_start_hour), days
+        return _day_start(s.today + timedelta(days=days), p.timezone, p.day_start_hour), days
 
-    def _outcome(
-        self,
-        card: CardState,
-        grade: Grade,
-        now: datetime,
-        elapsed: int,
-        r: float | None,
-        memory: fr.MemoryState,
-        plan: Plan,
-        timing: tuple[datetime, int],
-    ) -> Outcome:
-        due, days = timing
-        lapse = card.state == State.REVIEW and grade == Grade.AGAIN
-        after = replace(
-            card,
-            state=plan.state,
-            step=plan.step,
-            # Anki stores S to 4 decimals and D to 3 and goes on from the rounded values.
-            stability=round_places(memory.stability, 4),
-            difficulty=round_places(memory.difficulty, 3),
-            due=due,
-            last_review=now,
-            reps=card.reps + 1,
-            lapses=card.lapses + (1 if lapse else 0),
-        )
-        return Outcome(
-            before=card,
-            after=after,
-            grade=grade,
-            reviewed_at=now,
-            elapsed_days=elapsed,
-            retrievability=r,
-            interval=due - now,
-            scheduled_days=days,
-            step_seconds=plan.seconds if days == 0 else 0,
-        )
+
+@dataclass(frozen=True, slots=True)
+class _Situation:
+    """A card at the moment of an answer, before the grade is known."""
+
+    card: CardState
+    now: datetime
+    draw: FuzzDraw
+    today: date
+    next_day: datetime
+    elapsed: int
+    nxt: fr.NextStates
+    ctx: RuleContext
+    r: float | None
+
+
+# A replay asks again and again for the same day starts, and for the study day of a moment
+# it saw one review earlier (the last review) or made (a due).
+_day_start = lru_cache(maxsize=4096)(study_day_start)
+_study_day = lru_cache(maxsize=4096)(study_day)
 
 
 def replay(

@@ -73,33 +73,36 @@ def _hard_delay(steps: tuple[int, ...], index: int) -> int:
     return _round_in_days(min(steps[0] * 3 // 2, steps[0] + SECONDS_PER_DAY))
 
 
-def review_plans(scheduled_days: int, nxt: fr.NextStates, ctx: RuleContext) -> dict[Grade, Plan]:
-    """A review card: passed answers floored by the previous interval (review.rs)."""
+def review_plan(grade: Grade, scheduled_days: int, nxt: fr.NextStates, ctx: RuleContext) -> Plan:
+    """A review card's answer (review.rs): passed answers floored by the previous interval, and
+    each passing grade at least a day beyond the one below it, so Good computes Hard first and
+    Easy both; Again needs neither."""
     mx = ctx.maximum_interval
+    if grade == Grade.AGAIN:
+        again_interval = nxt.again.interval
+        if ctx.relearning_steps:
+            return Plan(State.RELEARNING, 0, seconds=ctx.relearning_steps[0])
+        if ctx.short_term and again_interval < 0.5:
+            return Plan(State.RELEARNING, 0, seconds=_short_term_secs(again_interval))
+        # No fuzz and no maximum here: Anki keeps round(again).max(1) as is.
+        return _review(max(round_half_away(f32(again_interval)), 1))
 
     def passed(interval: float, at_least: int) -> int:
         minimum = max(review_floor(interval, scheduled_days, mx), at_least)
         return with_review_fuzz(interval, min(max(minimum, 1), mx), mx, ctx.factor)
 
-    hard = passed(nxt.hard.interval, 1)
-    good = passed(nxt.good.interval, hard + 1)
-    easy = passed(nxt.easy.interval, good + 1)
-    again_interval = nxt.again.interval
-    if ctx.relearning_steps:
-        again = Plan(State.RELEARNING, 0, seconds=ctx.relearning_steps[0])
-    elif ctx.short_term and again_interval < 0.5:
-        again = Plan(State.RELEARNING, 0, seconds=_short_term_secs(again_interval))
-    else:
-        # No fuzz and no maximum here: Anki keeps round(again).max(1) as is.
-        again = _review(max(round_half_away(f32(again_interval)), 1))
-    return {Grade.AGAIN: again, Grade.HARD: _review(hard), Grade.GOOD: _review(good),
-            Grade.EASY: _review(easy)}  # fmt: skip
+    days = passed(nxt.hard.interval, 1)
+    if grade >= Grade.GOOD:
+        days = passed(nxt.good.interval, days + 1)
+    if grade == Grade.EASY:
+        days = passed(nxt.easy.interval, days + 1)
+    return _review(days)
 
 
-def step_plans(
-    phase: State, step: int | None, nxt: fr.NextStates, ctx: RuleContext
-) -> dict[Grade, Plan]:
-    """A new, learning or relearning card (learning.rs, relearning.rs, steps.rs)."""
+def step_plan(
+    grade: Grade, phase: State, step: int | None, nxt: fr.NextStates, ctx: RuleContext
+) -> Plan:
+    """A new, learning or relearning card's answer (learning.rs, relearning.rs, steps.rs)."""
     relearning = phase == State.RELEARNING
     steps = ctx.relearning_steps if relearning else ctx.learning_steps
     phase = State.RELEARNING if relearning else State.LEARNING
@@ -112,17 +115,16 @@ def step_plans(
             return Plan(phase, next_step, seconds=_short_term_secs(interval))
         return _review(_graduate(interval, ctx))
 
-    if steps:
-        again = Plan(phase, 0, seconds=steps[0])
-        hard = Plan(phase, index, seconds=_hard_delay(steps, index))
-    else:
-        again = leave(nxt.again.interval, 0)
-        hard = leave(nxt.hard.interval, index)
-    if index + 1 < len(steps):
-        good = Plan(phase, index + 1, seconds=steps[index + 1])
-    else:
-        good = leave(nxt.good.interval, 0)
+    if grade == Grade.AGAIN:
+        return Plan(phase, 0, seconds=steps[0]) if steps else leave(nxt.again.interval, 0)
+    if grade == Grade.HARD:
+        if steps:
+            return Plan(phase, index, seconds=_hard_delay(steps, index))
+        return leave(nxt.hard.interval, index)
+    if grade == Grade.GOOD:
+        if index + 1 < len(steps):
+            return Plan(phase, index + 1, seconds=steps[index + 1])
+        return leave(nxt.good.interval, 0)
     # Easy beats the fuzzed Good interval even when Good would stay in (re)learning.
     fuzzed_good = with_review_fuzz(nxt.good.interval, 1, ctx.maximum_interval, ctx.factor)
-    easy = _review(_graduate(nxt.easy.interval, ctx, minimum=fuzzed_good + 1))
-    return {Grade.AGAIN: again, Grade.HARD: hard, Grade.GOOD: good, Grade.EASY: easy}
+    return _review(_graduate(nxt.easy.interval, ctx, minimum=fuzzed_good + 1))

@@ -16,8 +16,9 @@ from django.db.models import Max
 
 from cards import cloze
 from cards import validators as v
+from cards.anki import templates as templates_mod
 from cards.markdown import render_markdown
-from cards.models import NOTE_FIELDS, Card, Deck, Note, NoteKind
+from cards.models import NOTE_FIELDS, Card, Deck, Note, NoteKind, NoteType
 
 
 class NoteError(ValueError):
@@ -45,17 +46,23 @@ class NoteChange:
     updated: list[Card]
 
 
-def clean_fields(kind: str, fields: dict) -> dict[str, str]:
+def clean_fields(kind: str, fields: dict, note_type: NoteType | None = None) -> dict[str, str]:
     """The kind's fields in order, stripped; unknown names, non-text values, NUL characters
-    and over-long texts are refused naming the field."""
-    if kind not in NOTE_FIELDS:
+    and over-long texts are refused naming the field. Kind "anki" takes its fields from its
+    imported `note_type` (they hold Anki's field HTML, not Markdown)."""
+    if kind == NoteKind.ANKI:
+        if note_type is None:
+            raise NoteError("Kind", "an Anki note needs its note type")
+        names, label = list(note_type.field_names), f"“{note_type.name}”"
+    elif kind in NOTE_FIELDS:
+        names, label = NOTE_FIELDS[kind], NoteKind(kind).label
+    else:
         raise NoteError("Kind", f"unknown note kind {kind!r}")
-    names = NOTE_FIELDS[kind]
     if not isinstance(fields, dict):
         raise NoteError("Fields", "must be a mapping of field names to text")
     for name, value in fields.items():
         if name not in names:
-            raise NoteError(str(name), f"is not a field of a {NoteKind(kind).label} note")
+            raise NoteError(str(name), f"is not a field of a {label} note")
         if not isinstance(value, str):
             raise NoteError(name, "must be text")
     cleaned = {name: fields.get(name, "").strip() for name in names}
@@ -72,9 +79,14 @@ def _card(question: str, answer: str) -> GeneratedCard:
     return GeneratedCard(question, answer, render_markdown(question), render_markdown(answer))
 
 
-def generate(kind: str, fields: dict) -> dict[int, GeneratedCard]:
-    """The cards a note of this kind makes from these fields, by ord. Pure: no database."""
-    fields = clean_fields(kind, fields)
+def generate(
+    kind: str, fields: dict, note_type: NoteType | None = None, *, tags: str = "", deck: str = ""
+) -> dict[int, GeneratedCard]:
+    """The cards a note of this kind makes from these fields, by ord. Pure: no database.
+    Kind "anki" renders its `note_type`'s templates (`tags`, `deck`: for {{Tags}}, {{Deck}})."""
+    fields = clean_fields(kind, fields, note_type)
+    if kind == NoteKind.ANKI:
+        return generate_anki(note_type, fields, tags=tags, deck=deck)
     if kind == NoteKind.CLOZE:
         return _generate_cloze(fields["Text"], fields["Back Extra"])
     front, back = fields["Front"], fields["Back"]
@@ -109,6 +121,47 @@ def _generate_cloze(text: str, extra: str) -> dict[int, GeneratedCard]:
     return cards
 
 
+def generate_anki(
+    note_type: NoteType, fields: dict[str, str], *, tags: str = "", deck: str = "", ords=None
+) -> dict[int, GeneratedCard]:
+    """The cards of a note of an imported note type: one per template whose front uses a
+    non-empty field (a cloze note type: one per cN), as Anki generates them; `ords` renders
+    exactly those cards instead (an import keeps the cards the package has)."""
+    templates = note_type.templates or []
+    if not templates:
+        raise NoteError("Note type", f"“{note_type.name}” has no card templates")
+    if ords is None:
+        if note_type.is_cloze:
+            wanted = sorted(n - 1 for n in templates_mod.cloze_numbers(fields))
+        else:
+            wanted = range(len(templates))
+    else:
+        wanted = ords
+    cards = {}
+    for ord_ in wanted:
+        template = templates[0] if note_type.is_cloze else templates[min(ord_, len(templates) - 1)]
+        context = templates_mod.CardContext(
+            fields, ord=ord_, tags=tags, notetype=note_type.name,
+            template=template.get("name", ""), deck=deck,
+        )  # fmt: skip
+        try:
+            rendered = templates_mod.render_card(
+                template.get("front", ""), template.get("back", ""), context,
+                is_cloze=note_type.is_cloze,
+            )  # fmt: skip
+        except templates_mod.TemplateError as exc:
+            raise NoteError("Note type", str(exc)) from None
+        if ords is None and rendered.empty:
+            continue
+        question = templates_mod.plain_text(rendered.question) or f"({context.template})"
+        cards[ord_] = GeneratedCard(
+            question, templates_mod.plain_text(rendered.answer), rendered.question, rendered.answer
+        )
+    if not cards:
+        raise NoteError("Fields", "every card this note type makes would be empty")
+    return cards
+
+
 def _apply(card: Card, generated: GeneratedCard):
     card.question, card.answer = generated.question, generated.answer
     card.question_html, card.answer_html = generated.question_html, generated.answer_html
@@ -122,6 +175,8 @@ def _next_position(deck: Deck) -> int:
 @transaction.atomic
 def create_note(deck: Deck, kind: str, fields: dict, tags: str = "", *, position=None) -> Note:
     """A note and its cards, at the end of the deck (or from `position`), siblings together."""
+    if kind == NoteKind.ANKI:
+        raise NoteError("Kind", "notes of an Anki note type are made by importing a package")
     generated = generate(kind, fields)
     tags = _clean_tags(tags)
     note = Note.objects.create(deck=deck, kind=kind, fields=clean_fields(kind, fields), tags=tags)
@@ -153,14 +208,24 @@ def _save_new(note: Note, ord_: int, generated: GeneratedCard, position: int) ->
 @transaction.atomic
 def update_note(note: Note, fields: dict, tags: str | None = None) -> NoteChange:
     """Set a note's fields (and tags): its cards follow, history kept for every ord that stays."""
-    generated = generate(note.kind, fields)
-    note.fields = clean_fields(note.kind, fields)
+    note_type = note.note_type if note.kind == NoteKind.ANKI else None
+    tags_now = _clean_tags(tags) if tags is not None else note.tags
+    deck_name = note.deck.name if note_type is not None else ""
+    generated = generate(note.kind, fields, note_type, tags=tags_now, deck=deck_name)
+    note.fields = clean_fields(note.kind, fields, note_type)
     update = ["fields", "updated_at"]
     if tags is not None:
         note.tags = _clean_tags(tags)
         update.append("tags")
     note.save(update_fields=update)
     existing = {card.ord: card for card in Card.objects.select_for_update().filter(note=note)}
+    kept = sorted(set(existing) - set(generated)) if note_type is not None else []
+    if kept:
+        # As in Anki, an edit that empties a card of an Anki note type keeps the card (and its
+        # history); it renders as its template gives.
+        fields_now = clean_fields(note.kind, fields, note_type)
+        extra = generate_anki(note_type, fields_now, tags=tags_now, deck=deck_name, ords=kept)
+        generated = {**generated, **extra}
     removed = [card.pk for ord_, card in existing.items() if ord_ not in generated]
     if removed:
         Card.objects.filter(pk__in=removed).delete()
@@ -199,6 +264,8 @@ def edit_card_text(card: Card, question: str | None = None, answer: str | None =
         note = ensure_note(card)
     if note.kind == NoteKind.CLOZE:
         raise NoteError("Text", "a cloze card is edited through its note's Text field")
+    if note.kind == NoteKind.ANKI:
+        raise NoteError("Fields", "a card of an Anki note type is edited through its note")
     q_field, a_field = _SIDES.get(card.ord, ("Front", "Back"))
     fields = dict(note.fields)
     if question is not None:
