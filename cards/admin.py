@@ -136,11 +136,11 @@ class CardAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
-        # A cloze card's text is its note's Text (the note editor changes it); a card with
-        # siblings moves with its note, not alone.
+        # A cloze card's text is its note's Text, an Anki note type's card its template (the
+        # note editor changes them); a card with siblings moves with its note, not alone.
         fields = list(super().get_readonly_fields(request, obj))
         note = obj.note if obj is not None and obj.note_id else None
-        if note is not None and note.kind == "cloze":
+        if note is not None and note.kind in ("cloze", "anki"):
             fields += ["question", "answer"]
         if note is not None and note.kind != "basic":
             fields += ["deck"]

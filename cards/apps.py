@@ -12,7 +12,9 @@ class CardsConfig(AppConfig):
 
         # SQLite has no time zones: statistics group by study day through a Python function.
         connection_created.connect(register_sqlite_functions, dispatch_uid="studyapp_sqlite_fns")
-        # Deleting an image's last row deletes its stored file (cards/services/media.py).
+        # A deleted deck or account takes the Anki note types left unused (services/deletion);
+        # deleting an image's last row deletes its stored file (cards/services/media.py).
+        import cards.services.deletion  # noqa: F401
         import cards.services.media  # noqa: F401
 
         # Card search folds case and accents; on SQLite that is a Python function (search/fold).

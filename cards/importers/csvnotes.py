@@ -8,6 +8,11 @@ cannot give back: `text` and `back extra` (Cloze), `add reverse` (optional rever
 Basic-family note's Front and Back are its front card's question and answer. Rows without a
 kind are plain cards (a Basic note each), so old files import as before.
 
+A card of an imported Anki note type is written with kind `anki` and its readable text; a CSV
+cannot carry the note type, so such a row reads as a plain row: into the deck it came from it
+finds its card (by id or question) and leaves the note's fields alone (note_bulk.
+update_note_cards), anywhere else it becomes a Basic card of its text.
+
 Writing: the note rows of a file are saved note by note through services/notes.py after the
 plain rows, so that a re-import updates a note and regenerates its cards with their history.
 """
@@ -44,6 +49,8 @@ def read_note_columns(card: ParsedCard, row: list[str], column: dict[str, int]) 
         if not value["ord"].isdigit() or int(value["ord"]) > 499:
             raise ImportFileError("the ord must be a number from 0 to 499", line=line, kind="row")
         card.ord = int(value["ord"])
+    if kind == NoteKind.ANKI:
+        return  # a plain row (the module's docstring)
     card.kind, card.note_key = kind, value["note"]
     if kind == NoteKind.CLOZE:
         card.note_fields = {"Text": value["text"], "Back Extra": value["back extra"]}

@@ -275,9 +275,13 @@ class Card(models.Model):
     def render(self, kind: str | None = None):
         """Render the Markdown once per revision; pages show the stored HTML. A cloze card's
         HTML (blanks, highlights) comes from its note, not from its readable Markdown: `kind`
-        is the note's kind when the caller knows it (else a note already read is asked)."""
+        is the note's kind when the caller knows it (else a note already read is asked). A
+        card of an imported Anki note type is its template rendered: its text and HTML are
+        regenerated from the note (its readable text is no Markdown to render)."""
         if kind is None and "note" in self._state.fields_cache and self.note is not None:
             kind = self.note.kind
+        if kind == "anki" and self._render_anki():
+            return
         if kind == "cloze":
             from cards.services.notes import NoteError, generate
 
@@ -291,6 +295,22 @@ class Card(models.Model):
                 return
         self.question_html = render_markdown(self.question)
         self.answer_html = render_markdown(self.answer)
+
+    def _render_anki(self) -> bool:
+        """This card of its Anki note as the note type's template gives it (kept even when
+        the template renders it empty, as Anki keeps it); False if the note cannot make it."""
+        from cards.services.notes import NoteError, generate_anki
+
+        note = self.note
+        try:
+            made = generate_anki(
+                note.note_type, note.fields, tags=note.tags, deck=note.deck.name, ords=[self.ord]
+            )[self.ord]
+        except NoteError:
+            return False
+        self.question, self.answer = made.question, made.answer
+        self.question_html, self.answer_html = made.question_html, made.answer_html
+        return True
 
     def _sync_note(self) -> str | None:
         """A card saved without a note gets a Basic note of its own; a Basic note's card edited

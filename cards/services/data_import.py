@@ -8,9 +8,15 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from cards.limits import LimitError, check_limits
-from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
+from cards.models import Card, Deck, MemoryState, NoteType, ReviewLog, StudySettings
 from cards.services.deletion import delete_deck, delete_in_batches
-from cards.services.note_transfer import attach_note, plan_notes, save_planned_notes
+from cards.services.note_transfer import (
+    attach_note,
+    plan_note_types,
+    plan_notes,
+    save_note_types,
+    save_planned_notes,
+)
 from cards.services.settings import policy_for
 from cards.services.user_data import (
     CARD_FIELDS,
@@ -76,6 +82,7 @@ class _Plan:
     """Every row of a checked file, built and validated, ready to write."""
 
     settings: StudySettings | None = None
+    note_types: list[NoteType] = field(default_factory=list)
     decks: list[tuple[Deck, list[Card]]] = field(default_factory=list)
     states: list[MemoryState] = field(default_factory=list)
     logs: list[ReviewLog] = field(default_factory=list)
@@ -110,6 +117,9 @@ def _plan(user, payload: dict) -> _Plan:
     plan, problems = _Plan(), Problems()
     if payload.get("settings") is not None:
         plan.settings = _plan_settings(user, payload["settings"], problems)
+    plan.note_types = plan_note_types(
+        user, payload.get("note_types"), problems, typed_fields, check_instance
+    )
     cards = _plan_decks(user, payload["decks"], plan, problems)
     cards.update(_resolve_shared(user, payload["shared_cards"], problems))
     shared_ids = [card.pk for card in cards.values() if card is not None and card.pk]
@@ -209,7 +219,8 @@ def _plan_decks(user, decks, plan: _Plan, problems: Problems) -> dict[str, Card]
             taken.add(deck.name)
             if deck.name != name:
                 plan.summary.renamed.append(deck.name)
-        notes, taken_ords = plan_notes(data, where, problems, typed_fields), set()
+        notes = plan_notes(data, where, problems, typed_fields, plan.note_types, deck.name)
+        taken_ords = set()
         new = []
         for c, row in enumerate(fields["cards"]):
             place = f"{where}.cards[{c}]"
@@ -296,8 +307,10 @@ def _write(user, plan: _Plan, progress: Callable[[int, int], None]) -> None:
     """Write a checked plan in short transactions. If a write fails, what this import wrote
     is deleted again (its decks cascade to their cards, states and logs) before re-raising."""
     total, done = plan.rows, 0
-    decks, states, logs = [], [], []
+    decks, states, logs, note_types = [], [], [], []
     try:
+        with transaction.atomic():
+            note_types = save_note_types(user, _used_note_types(plan))
         for deck, cards in plan.decks:
             deck.save()
             decks.append(deck.pk)
@@ -327,4 +340,17 @@ def _write(user, plan: _Plan, progress: Callable[[int, int], None]) -> None:
         delete_in_batches(MemoryState.objects.filter(pk__in=states))
         for deck in Deck.objects.filter(pk__in=decks):
             delete_deck(deck)
+        NoteType.objects.filter(pk__in=note_types, notes__isnull=True).delete()
         raise
+
+
+def _used_note_types(plan: _Plan) -> list[NoteType]:
+    """The planned note types that a card's note uses, once each in file order: a note type
+    no card needs is not saved."""
+    used = {
+        id(card.note.note_type)
+        for _, cards in plan.decks
+        for card in cards
+        if "note" in card._state.fields_cache and card.note.note_type is not None
+    }
+    return [note_type for note_type in plan.note_types if id(note_type) in used]

@@ -2,7 +2,10 @@
 Card.save, so these give each new card its Basic note, and carry edits of a Basic card's text
 to its note, a batch at a time."""
 
-from cards.models import Card, Note, NoteKind
+from cards.models import Card, Note, NoteKind, NoteType
+
+# What makes two note types the same (their anki_id aside).
+NOTE_TYPE_CONTENT = ("name", "is_cloze", "field_names", "templates", "css")
 
 
 def with_basic_notes(deck, cards: list[Card]) -> list[Card]:
@@ -51,10 +54,13 @@ def delete_orphan_notes(note_ids) -> int:
 def copy_notes(sources: list[Card], copies: list[Card], deck, mapping: dict, rewrite=None):
     """Give copied cards (not yet saved) copies of their sources' notes in `deck`: siblings
     share one copied note, also across batches (`mapping`: source note id -> copy's id); a
-    source without a note gives its copy a Basic note. One query to read, one to write.
+    source without a note gives its copy a Basic note. An Anki note's copy uses the deck
+    owner's own copy of its note type (own_note_types). Two queries to read, one to write.
     `rewrite(text, old_deck_id, new_deck_id)` adjusts the fields' text (image URLs)."""
     wanted = {c.note_id for c in sources if c.note_id is not None} - mapping.keys()
-    originals = list(Note.objects.filter(pk__in=wanted).order_by("pk"))
+    originals = list(Note.objects.filter(pk__in=wanted).select_related("note_type").order_by("pk"))
+    used = list({n.note_type_id: n.note_type for n in originals if n.note_type_id}.values())
+    owned = dict(zip([nt.pk for nt in used], own_note_types(deck.owner_id, used)[0], strict=True))
 
     def fields_of(note):
         if rewrite is None:
@@ -62,9 +68,10 @@ def copy_notes(sources: list[Card], copies: list[Card], deck, mapping: dict, rew
         return {k: rewrite(v, note.deck_id, deck.pk) for k, v in note.fields.items()}
 
     made = [
-        Note(deck=deck, kind=n.kind, fields=fields_of(n), tags=n.tags, guid=n.guid)
+        Note(deck=deck, kind=n.kind, note_type=owned.get(n.note_type_id), fields=fields_of(n),
+             tags=n.tags, guid=n.guid)
         for n in originals
-    ]
+    ]  # fmt: skip
     bare = [copy for source, copy in zip(sources, copies, strict=True) if source.note_id is None]
     made += [
         Note(deck=deck, kind=NoteKind.BASIC, tags=c.tags,
@@ -81,6 +88,45 @@ def copy_notes(sources: list[Card], copies: list[Card], deck, mapping: dict, rew
     return copies
 
 
+def own_note_types(owner_id, note_types: list[NoteType]) -> tuple[list[NoteType], list[int]]:
+    """For each note type (saved, or planned by an import), the one `owner_id` uses: itself
+    if it is theirs; else one of theirs with the same content; else a new copy of it for them,
+    with its anki_id unless they have a note type of that id already (the key a package
+    re-import upserts by). Note types are per owner, so that a re-import by one owner never
+    changes another's cards. Returns them in order, and the ids created."""
+    foreign = [nt for nt in note_types if nt.pk is None or nt.owner_id != owner_id]
+    if not foreign:
+        return list(note_types), []
+    theirs = list(NoteType.objects.filter(owner_id=owner_id,
+                                          name__in={nt.name for nt in foreign}))  # fmt: skip
+    ids = {nt.anki_id for nt in foreign} - {None}
+    mine = NoteType.objects.filter(owner_id=owner_id, anki_id__in=ids)
+    taken = set(mine.values_list("anki_id", flat=True))
+    result, created = [], []
+    for note_type in note_types:
+        if note_type.pk is not None and note_type.owner_id == owner_id:
+            result.append(note_type)
+            continue
+        same = [t for t in theirs if _same_content(t, note_type)]
+        # The one from the same Anki note type first.
+        same.sort(key=lambda t: t.anki_id != note_type.anki_id)
+        if same:
+            result.append(same[0])
+            continue
+        values = {name: getattr(note_type, name) for name in NOTE_TYPE_CONTENT}
+        anki_id = None if note_type.anki_id in taken else note_type.anki_id
+        row = NoteType.objects.create(owner_id=owner_id, anki_id=anki_id, **values)
+        taken.add(anki_id)
+        theirs.append(row)
+        created.append(row.pk)
+        result.append(row)
+    return result, created
+
+
+def _same_content(a: NoteType, b: NoteType) -> bool:
+    return all(getattr(a, name) == getattr(b, name) for name in NOTE_TYPE_CONTENT)
+
+
 # Which field a Basic-family card's question and answer are, by ord (services/notes.py).
 _SIDES = {0: ("Front", "Back"), 1: ("Back", "Front")}
 _KEPT_FIELDS = ["position", "imported_question", "imported_answer", "updated_at"]
@@ -91,7 +137,8 @@ def update_note_cards(cards: list[Card]) -> list[Card]:
     cloze: their new text goes to the note and the note's cards are regenerated with their
     history (services/notes.update_note), rather than the card being written alone. A cloze
     card's readable text cannot be turned back into the note's Text, so it keeps it (the note
-    takes its tags). Returns the cards left for the caller's plain bulk update."""
+    takes its tags), and so does a card of an Anki note type (its text is its template
+    rendered). Returns the cards left for the caller's plain bulk update."""
     from cards.services.notes import update_note
 
     ids = {card.note_id for card in cards if card.note_id is not None}
@@ -103,7 +150,7 @@ def update_note_cards(cards: list[Card]) -> list[Card]:
     for card in through:
         note = notes[card.note_id]
         fields = dict(note.fields)
-        if note.kind != NoteKind.CLOZE:
+        if note.kind not in (NoteKind.CLOZE, NoteKind.ANKI):
             q_field, a_field = _SIDES.get(card.ord, _SIDES[0])
             fields.update({q_field: card.question, a_field: card.answer})
         update_note(note, fields, tags=card.tags)

@@ -4,7 +4,9 @@ streamed export, and the import's public names.
 The JSON file names no database ids and no usernames: a user's own cards are referenced by
 position ("d0.c3" = the fourth card of the first deck), and cards of other people's (public)
 decks are listed once in `shared_cards` and referenced as "s0", "s1"… So exporting, importing
-into another account and exporting again gives the same file apart from `exported_at`.
+into another account and exporting again gives the same file apart from `exported_at`. The
+note types of imported Anki notes come under "note_types", only when there are some
+(services/note_transfer.py).
 """
 
 import json
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, MemoryState, ReviewLog, StudySettings
 from cards.services.data_import import ImportSummary, check_user_data, import_user_data
-from cards.services.note_transfer import DeckNotes
+from cards.services.note_transfer import DeckNotes, note_type_rows
 from cards.services.reviews import fuzz_seed_of
 from cards.services.user_data import (
     CARD_FIELDS,
@@ -79,11 +81,15 @@ def export_json_chunks(user) -> Iterator[str]:
         if settings
         else None,
     }
+    notes = DeckNotes(user)
+    note_types = note_type_rows(notes)
+    if note_types:
+        header["note_types"] = note_types
     yield "{\n" + "".join(
         f" {_dump(key, 0)}: {_dump(value, 1)},\n" for key, value in header.items()
     )
     refs: dict[int, str] = {}
-    yield from _json_list("decks", _deck_rows(user, refs))
+    yield from _json_list("decks", _deck_rows(user, refs, notes))
     yield ",\n"
     states = list(MemoryState.objects.filter(user=user).order_by("card_id"))
     reviewed = ReviewLog.objects.filter(user=user).order_by().values_list("card_id", flat=True)
@@ -106,11 +112,10 @@ def export_json_chunks(user) -> Iterator[str]:
     yield "\n}"
 
 
-def _deck_rows(user, refs: dict[int, str]) -> Iterator[dict]:
+def _deck_rows(user, refs: dict[int, str], notes: DeckNotes) -> Iterator[dict]:
     """Each own deck with its cards; fills `refs` (card pk -> "d0.c3") on the way."""
     decks = list(Deck.objects.filter(owner=user).order_by("name", "pk"))
     order = {deck.pk: d for d, deck in enumerate(decks)}
-    notes = DeckNotes(user)
     cards = Card.objects.filter(deck__owner=user).order_by("deck__name", "deck_id", "position",
                                                            "pk")  # fmt: skip
     by_deck = groupby(cards.iterator(chunk_size=2000), key=lambda card: card.deck_id)
