@@ -2,7 +2,7 @@
 FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DEBUG=0 STATIC_ROOT=/app/staticfiles MEDIA_ROOT=/data/media
+    DEBUG=0 STATIC_ROOT=/app/staticfiles MEDIA_ROOT=/data/media IMPORT_UPLOAD_DIR=/data/uploads
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -14,9 +14,10 @@ COPY . .
 # collectstatic needs a key at build time only; the real one comes from the environment.
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v0
 
-# Card images (MEDIA_ROOT): mount a volume here, shared by the web and worker containers.
+# Card images (MEDIA_ROOT) and Anki packages waiting for the worker (IMPORT_UPLOAD_DIR): mount
+# volumes here, shared by the web and worker containers.
 RUN useradd --system --uid 10001 --home-dir /app studyapp && chown -R studyapp /app \
-    && mkdir -p /data/media && chown studyapp /data/media
+    && mkdir -p /data/media /data/uploads && chown studyapp /data/media /data/uploads
 USER studyapp
 
 EXPOSE 8000

@@ -1,5 +1,7 @@
 """Forms of the authoring pages: they validate and clean; the views save."""
 
+import zipfile
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -58,11 +60,17 @@ class CardForm(forms.ModelForm):
 
 
 def refuse_cloze_text_edit(card):
-    """A cloze card's question and answer are generated from its note's Text field."""
+    """A cloze card's question and answer are generated from its note's Text field; an Anki
+    note type's card from its note's fields by its template."""
     if card.pk and card.note_id and card.note.kind == "cloze":
         raise forms.ValidationError(
             "This is a cloze card: its question and answer come from its note's Text field, "
             "so edit the note instead."
+        )
+    if card.pk and card.note_id and card.note.kind == "anki":
+        raise forms.ValidationError(
+            "This card's question and answer come from its note's fields through its Anki "
+            "card template, so edit the note instead."
         )
 
 
@@ -105,3 +113,47 @@ class DataImportForm(forms.Form):
 
     def clean_file(self):
         return check_upload_size(self.cleaned_data["file"])
+
+
+class AnkiImportForm(forms.Form):
+    """An Anki package. Only its size, name and that it is a zip are checked here (cheap, even
+    for a 300 MB file); the task worker reads the rest and names what is wrong."""
+
+    file = forms.FileField(
+        label="Anki package (.apkg or .colpkg)",
+        help_text="In Anki: File › Export, “Anki Deck Package” or “Anki Collection Package”.",
+    )
+    public = forms.BooleanField(
+        required=False, label="Public", help_text="Every user can study the imported decks."
+    )
+    site = forms.BooleanField(
+        required=False, label="Site decks",
+        help_text="Owned by no one and curated by staff, instead of your own decks.",
+    )  # fmt: skip
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_staff:
+            # Public and site decks are curated by staff; owners import into their own decks.
+            del self.fields["public"], self.fields["site"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.APKG_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {filesizeformat(upload.size)}; Anki packages up to "
+                f"{filesizeformat(settings.APKG_MAX_BYTES)} can be imported (APKG_MAX_BYTES). "
+                "Export fewer decks, or without media, and import them one by one."
+            )
+        if not upload.name.lower().endswith((".apkg", ".colpkg")):
+            raise forms.ValidationError(
+                f"{upload.name} is not an Anki package: the name should end in .apkg or .colpkg. "
+                "For CSV and text files use “Import a deck”."
+            )
+        if not zipfile.is_zipfile(upload):
+            raise forms.ValidationError(
+                f"{upload.name} is not an Anki package: it is not a zip file (Anki packages "
+                "are). Export it again from Anki."
+            )
+        upload.seek(0)
+        return upload

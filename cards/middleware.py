@@ -46,6 +46,7 @@ class RequestSizeLimitMiddleware:
     Django streams file uploads to disk and the upload forms check IMPORT_MAX_BYTES only once the
     whole file has arrived; this stops a huge upload at its Content-Length. (A proxy's own limit,
     e.g. nginx's client_max_body_size, is still worth setting: it also covers chunked bodies.)
+    The Anki package upload alone may send up to APKG_MAX_BYTES (plus the form around it).
     """
 
     def __init__(self, get_response):
@@ -59,9 +60,15 @@ class RequestSizeLimitMiddleware:
         if length > settings.REQUEST_MAX_BYTES:
             from django.shortcuts import render
             from django.template.defaultfilters import filesizeformat
+            from django.urls import reverse
 
-            limit = filesizeformat(settings.IMPORT_MAX_BYTES)
-            return render(request, "413.html", {"limit": limit}, status=413)
+            file_limit, body_limit = settings.IMPORT_MAX_BYTES, settings.REQUEST_MAX_BYTES
+            if request.path_info == reverse("apkg_import"):
+                file_limit = settings.APKG_MAX_BYTES
+                body_limit = max(body_limit, file_limit + 1024 * 1024)
+            if length > body_limit:
+                limit = filesizeformat(file_limit)
+                return render(request, "413.html", {"limit": limit}, status=413)
         return self.get_response(request)
 
 

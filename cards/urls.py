@@ -2,6 +2,7 @@ from django.urls import path
 
 from cards.views import (
     accounts,
+    anki,
     authoring,
     cards_edit,
     custom_study,
@@ -25,12 +26,14 @@ urlpatterns = [
     # Authoring (cards/views/authoring.py, cards_edit.py, transfer.py)
     path("decks/new/", authoring.deck_create, name="deck_create"),
     path("decks/import/", transfer.deck_import, name="deck_import"),
+    path("decks/import/anki/", anki.apkg_import, name="apkg_import"),
     path("imports/<int:job_id>/", imports.import_job, name="import_job"),
     path("decks/<int:deck_id>/edit/", authoring.deck_edit, name="deck_edit"),
     path("decks/<int:deck_id>/delete/", authoring.deck_delete, name="deck_delete"),
     path("decks/<int:deck_id>/copy/", authoring.deck_copy, name="deck_copy"),
     path("decks/<int:deck_id>/export.csv", transfer.deck_export_csv, name="deck_export_csv"),
     path("decks/<int:deck_id>/export.zip", transfer.deck_export_zip, name="deck_export_zip"),
+    path("decks/<int:deck_id>/export.apkg", anki.deck_export_apkg, name="deck_export_apkg"),
     path("decks/<int:deck_id>/cards/new/", cards_edit.card_create, name="card_create"),
     path("decks/<int:deck_id>/media/", media.media_upload, name="media_upload"),
     path("decks/<int:deck_id>/media/<str:filename>", media.media_serve, name="media_serve"),

@@ -17,6 +17,8 @@ def pytest_configure(config):
     settings.STATIC_ROOT = tempfile.mkdtemp(prefix="studyapp-static-")
     # Uploaded images never land in the checkout (tests/media/ gives each test its own folder).
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="studyapp-media-")
+    # Anki packages waiting for the worker (cards/services/uploads.py), likewise.
+    settings.IMPORT_UPLOAD_DIR = tempfile.mkdtemp(prefix="studyapp-uploads-")
     settings.WHITENOISE_USE_FINDERS = True
     settings.STORAGES = {
         **settings.STORAGES,

@@ -14,12 +14,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cards.anki.importer import import_package
+from cards.anki.package import PackageError, open_package
 from cards.importers.errors import ImportFileError
 from cards.importers.load import ImportAborted, ImportResult, parse_deck_file, save_deck
-from cards.models import Card, Deck, ImportJob
-from cards.services import media_transfer
+from cards.models import Card, Deck, ImportJob, ReviewLog
+from cards.services import media_transfer, uploads
 from cards.services.data_import import free_deck_name, import_user_data
-from cards.services.deletion import delete_cards, delete_deck
+from cards.services.deletion import delete_cards, delete_deck, delete_in_batches
 from cards.services.media import copy_media, rewrite_media_urls
 from cards.services.note_bulk import copy_notes
 from cards.services.user_data import TransferError, parse_user_data
@@ -54,9 +56,28 @@ def start_user_data_import(user, *, data: bytes, filename: str, total: int) -> I
     return _start(user, ImportJob.Kind.USER_DATA, filename, data, total, {})
 
 
-def _start(user, kind, filename: str, data: bytes, total: int, options: dict) -> ImportJob:
-    """Create and queue a job; JobBusy if the user already has one queued or running."""
+def start_apkg_import(user, *, upload, public: bool = False, site: bool = False) -> ImportJob:
+    """Queue the import of an Anki package (the form checked its size and that it is a zip;
+    the worker reads the rest). The upload waits as a private file (services/uploads.py)."""
     sweep_stale_jobs(user=user)
+    active = ImportJob.objects.filter(user=user, status__in=ImportJob.ACTIVE).first()
+    if active is not None:  # before copying a big file for nothing (_start checks again)
+        raise JobBusy(active)
+    name = uploads.save(upload)
+    options = {"upload": name, "public": public, "site": site}
+    try:
+        return _start(user, ImportJob.Kind.APKG, upload.name, b"", 0, options, swept=True)
+    except BaseException:
+        uploads.discard(name)
+        raise
+
+
+def _start(
+    user, kind, filename: str, data: bytes, total: int, options: dict, swept: bool = False
+) -> ImportJob:
+    """Create and queue a job; JobBusy if the user already has one queued or running."""
+    if not swept:
+        sweep_stale_jobs(user=user)
     try:
         with transaction.atomic():
             job = ImportJob.objects.create(
@@ -91,6 +112,8 @@ def run_job(job_id: int) -> None:
         message, deck = RUNNERS[job.kind](job)
     except ImportAborted as exc:
         _finish(job, Status.FAILED, f"{job.filename}: {exc}.")
+    except PackageError as exc:  # its message names the package already
+        _finish(job, Status.FAILED, f"{exc}; nothing was imported.")
     except ImportFileError as exc:
         _finish(job, Status.FAILED, f"{job.filename}: {exc}; nothing was imported.")
     except TransferError as exc:
@@ -206,6 +229,66 @@ def _run_deck_copy(job: ImportJob):
     return f"Copied {source.name} to your decks as {copy.name}.", copy
 
 
+def _run_apkg(job: ImportJob):
+    """An Anki package: read by cards/anki/package.py, written by cards/anki/importer.py (which
+    removes what it wrote if it fails). The progress bar counts cards, then reviews."""
+    options = job.options
+    collection = open_package(uploads.path_of(options["upload"]), job.filename)
+    try:
+        total = collection.card_count + collection.review_count
+        _beat(job, total=total)
+
+        def started(summary):
+            # What the sweep needs to remove this job's writes if its worker dies
+            # (_undo_apkg): the package's deck names and the last ids before the first batch.
+            names = sorted({d.name for d in collection.decks.values() if not d.is_filtered})
+            job.options = {**options, "deck_names": names, **_last_ids()}
+            _beat(job, options=job.options)
+
+        def progress(done: int, total: int):
+            _beat(job, done=done, total=total)
+
+        summary = import_package(
+            collection, job.user, public=options["public"], site=options["site"],
+            progress=progress, started=started,
+        )  # fmt: skip
+    finally:
+        collection.close()
+    deck = summary.decks[0] if len(summary.decks) == 1 else None
+    return summary.text(), deck
+
+
+def _last_ids() -> dict:
+    def last(model):
+        return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    return {"decks_after": last(Deck), "cards_after": last(Card), "logs_after": last(ReviewLog)}
+
+
+def _undo_apkg(job: ImportJob) -> str:
+    """A package import whose worker died: its importer could not clean up, so remove the
+    decks it made (the package's deck names, made after it started) and, in decks that were
+    there before, the cards and the Anki reviews it added."""
+    options = job.options
+    if "deck_names" not in options:
+        return "it had not written anything"
+    owner = None if options["site"] else job.user
+    decks = list(Deck.objects.filter(owner=owner, name__in=options["deck_names"]))
+    made = [deck for deck in decks if deck.pk > options["decks_after"]]
+    kept = [deck for deck in decks if deck.pk <= options["decks_after"]]
+    for deck in made:
+        delete_deck(deck)
+    logs = ReviewLog.objects.filter(
+        user=job.user, deck__in=kept, pk__gt=options["logs_after"], review_token__startswith="anki:"
+    )
+    delete_in_batches(logs)
+    removed = delete_cards(Card.objects.filter(deck__in=kept, pk__gt=options["cards_after"]))
+    return (
+        f"the {len(made):,} decks it had made and the {removed:,} cards it had added to "
+        "existing decks were removed; notes it had updated keep the package's text"
+    )
+
+
 def _run_user_data(job: ImportJob):
     """The "all my data" file, checked again (the account may have changed since the request
     checked it), then written in short transactions; a failure removes what it wrote."""
@@ -226,6 +309,7 @@ RUNNERS = {
     ImportJob.Kind.DECK_FILE: _run_deck_file,
     ImportJob.Kind.DECK_COPY: _run_deck_copy,
     ImportJob.Kind.USER_DATA: _run_user_data,
+    ImportJob.Kind.APKG: _run_apkg,
 }
 
 
@@ -249,6 +333,7 @@ def _finish(job: ImportJob, status: str, message: str, deck: Deck | None = None)
         fields["deck"] = deck
     # Only a job still running: one the sweep already failed keeps the sweep's message.
     ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(**fields)
+    uploads.discard(job.options.get("upload"))
 
 
 def is_stale(job: ImportJob, now=None) -> bool:
@@ -263,7 +348,11 @@ def sweep_stale_jobs(user=None) -> int:
     stale = ImportJob.objects.filter(status__in=ImportJob.ACTIVE, updated_at__lt=cutoff)
     if user is not None:
         stale = stale.filter(user=user)
-    return sum(fail_stale_job(job) for job in stale.defer("data"))
+    swept = sum(fail_stale_job(job) for job in stale.defer("data"))
+    active = ImportJob.objects.filter(status__in=ImportJob.ACTIVE, kind=ImportJob.Kind.APKG)
+    keep = {o.get("upload") for o in active.values_list("options", flat=True)}
+    uploads.sweep_orphans(keep, older_than=settings.IMPORT_JOB_STALE_SECONDS)
+    return swept
 
 
 def fail_stale_job(job: ImportJob) -> bool:
@@ -282,6 +371,8 @@ def fail_stale_job(job: ImportJob) -> bool:
     failed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
         status=Status.FAILED, finished_at=now, updated_at=now, data=b"", message=message
     )
+    if failed:
+        uploads.discard(job.options.get("upload"))
     if not failed or job.status == Status.QUEUED:
         return bool(failed)
     message += _undo(job) + "."
@@ -290,6 +381,8 @@ def fail_stale_job(job: ImportJob) -> bool:
 
 
 def _undo(job: ImportJob) -> str:
+    if job.kind == ImportJob.Kind.APKG:
+        return _undo_apkg(job)
     deck = job.deck_id and Deck.objects.filter(pk=job.deck_id).first()
     if not deck or "cards_after" not in job.options:
         return "it had not written anything"
