@@ -60,11 +60,12 @@ class ApkgSummary:
             f"{self.reschedules} manual reschedules not counted as reviews); "
             f"{self.memory_states} memory states ({self.memory_from_anki} from Anki's FSRS)",
             f"{self.suspended} suspended, {self.buried} buried, {self.flagged} flagged; "
-            f"{self.images} images",
+            f"{_count(self.images, 'image')}",
         ]
         if self.media_skipped:
             shown = ", ".join(self.media_skipped[:EXAMPLES])
-            lines.append(f"{len(self.media_skipped)} media files skipped (not images): {shown}")
+            skipped = _count(len(self.media_skipped), "media file")
+            lines.append(f"{skipped} skipped (not images): {shown}")
         if self.cards_skipped:
             lines.append(f"{len(self.cards_skipped)} cards not made: " + "; ".join(
                 self.cards_skipped[:EXAMPLES]))  # fmt: skip
@@ -164,3 +165,8 @@ def undo(created: Created, user) -> None:
     chunks(NoteType, created.note_types)
     for media in MediaFile.objects.filter(pk__in=created.media):
         media.delete()  # its post_delete removes the file when no other row uses it
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 image", "2 images"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
