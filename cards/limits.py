@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import models
 
-from cards.models import Deck
+from cards.models import Card, Deck
 
 
 class LimitError(ValueError):
@@ -88,8 +88,6 @@ def check_package_limits(owner, cards_by_deck_name: Mapping[str, int]) -> None:
     }
     from_anki = {}
     if existing:
-        from cards.models import Card
-
         rows = (
             Card.objects.filter(deck__in=existing.values())
             .exclude(note__guid="")

@@ -79,6 +79,10 @@ def import_package(
     importer = _ContentImporter(collection, user, None if site else user, public, summary, now)
     total = collection.card_count + collection.review_count
     try:
+        importer.check_limits()
+    except LimitError as exc:  # before anything is written: nothing to undo
+        raise ApkgImportError(str(exc)) from None
+    try:
         importer.prepare(created)
         if started:
             started(summary)
@@ -111,7 +115,6 @@ class _ContentImporter:
     # -- before the batches ---------------------------------------------------------------
 
     def prepare(self, created: Created) -> None:
-        self._check_limits()
         for notetype in self.col.notetypes.values():
             self.kinds[notetype.id] = kind_of(notetype)
         self._note_types(created)
@@ -129,18 +132,18 @@ class _ContentImporter:
             cards = Card.objects.filter(note__deck_id__in=ids).exclude(note__guid="")
             self.cards_by_key = {(c.note_id, c.ord): c for c in cards}
 
-    def _check_limits(self) -> None:
-        """APKG_MAX_CARDS, USER_MAX_DECKS and DECK_MAX_CARDS, before anything is written."""
+    def check_limits(self) -> None:
+        """APKG_MAX_CARDS, USER_MAX_DECKS and DECK_MAX_CARDS (LimitError), before any write."""
         per_deck = Counter(card.deck_id for card in self.col.cards())
         by_name: Counter = Counter()
         for deck_id, n in per_deck.items():
-            source = self.col.decks.get(deck_id)
-            name = source.name if source and not source.is_filtered else "Default"
-            by_name[name[:DECK_NAME_MAX]] += n
-        try:
-            check_package_limits(self.owner, by_name)
-        except LimitError as exc:
-            raise ImportFileError(str(exc)) from None
+            by_name[self._deck_name(deck_id)] += n
+        check_package_limits(self.owner, by_name)
+
+    def _deck_name(self, anki_deck_id: int) -> str:
+        """Our deck's name for a card's home deck in the package (its full A::B path)."""
+        source = self.col.decks.get(anki_deck_id)
+        return (source.name if source and not source.is_filtered else "Default")[:DECK_NAME_MAX]
 
     def _note_types(self, created: Created) -> None:
         custom = [nt for nt in self.col.notetypes.values() if self.kinds[nt.id] == NoteKind.ANKI]
@@ -189,8 +192,7 @@ class _ContentImporter:
         deck = self.decks.get(anki_deck_id)
         if deck is not None:
             return deck
-        source = self.col.decks.get(anki_deck_id)
-        name = (source.name if source and not source.is_filtered else "Default")[:DECK_NAME_MAX]
+        name = self._deck_name(anki_deck_id)
         deck = next((d for d in self.decks.values() if d.name == name), None)
         if deck is None:
             deck = Deck.objects.create(owner=self.owner, name=name, is_public=self.public)

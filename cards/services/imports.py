@@ -233,8 +233,7 @@ def _run_apkg(job: ImportJob):
     """An Anki package: read by cards/anki/package.py, written by cards/anki/importer.py (which
     removes what it wrote if it fails). The progress bar counts cards, then reviews."""
     options = job.options
-    collection = open_package(uploads.path_of(options["upload"]), job.filename)
-    try:
+    with open_package(uploads.path_of(options["upload"]), job.filename) as collection:
         total = collection.card_count + collection.review_count
         _beat(job, total=total)
 
@@ -252,8 +251,6 @@ def _run_apkg(job: ImportJob):
             collection, job.user, public=options["public"], site=options["site"],
             progress=progress, started=started,
         )  # fmt: skip
-    finally:
-        collection.close()
     deck = summary.decks[0] if len(summary.decks) == 1 else None
     return summary.text(), deck
 
